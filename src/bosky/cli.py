@@ -1,0 +1,221 @@
+"""The command line: parsing, dispatch, and the one place errors become exit statuses.
+
+`main` reads the environment once and passes a copy down; it is the only
+place that catches `errors.BoskyError`.  Network modules are imported inside
+the commands, so `--help` and `--version` stay fast (a test checks this).
+"""
+
+import argparse
+import sys
+
+from bosky import __version__, errors
+
+DESCRIPTION = """\
+Send a structured event about this instance's boot to Amazon EventBridge.
+
+  bosky --fail "artifact download returned 404"
+  bosky --pass --project web "user data finished"
+  echo "details" | bosky --status degraded -
+
+The event's Source is the project, its detail-type "User Data", and its
+detail {"Status", "Message", "InstanceId"}; Resources holds the instance ARN.
+"""
+
+EPILOG = """\
+environment:
+  BOSKY_PROJECT (or BOSKEY_PROJECT), BOSKY_DETAIL_TYPE, BOSKY_EVENT_BUS,
+  BOSKY_INSTANCE_ID, BOSKY_TIMEOUT        defaults for the flags above
+  AWS_REGION, AWS_DEFAULT_REGION          region (else the instance's own)
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+                                          credentials (else the instance profile)
+  AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL   endpoint override
+  AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_DISABLED,
+  AWS_METADATA_SERVICE_TIMEOUT            instance metadata service (IMDS)
+  HTTPS_PROXY, NO_PROXY                   proxy for AWS calls (never for IMDS)
+
+exit status:
+  0  EventBridge accepted the event
+  1  not delivered (the error line says why and what to do)
+  2  usage or validation error (nothing was sent)
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting."""
+
+    def error(self, message):
+        raise errors.UsageError(reason=message + " (see bosky --help)")
+
+
+def _add_emit(parser):
+    status = parser.add_argument_group("status (choose one; default --info)")
+    status.add_argument("-p", "--pass", "--success", dest="statuses", action="append_const",
+                        const="pass", help="the step succeeded")
+    status.add_argument("-f", "--fail", dest="statuses", action="append_const", const="fail",
+                        help="the step failed")
+    status.add_argument("-i", "--info", dest="statuses", action="append_const", const="info",
+                        help="informational (the default)")
+    status.add_argument("-s", "--status", dest="statuses", action="append", metavar="NAME",
+                        help="a custom status, e.g. degraded")
+    parser.add_argument("message", nargs="*", metavar="MESSAGE",
+                        help="the message; - reads it from standard input")
+    event = parser.add_argument_group("event")
+    event.add_argument("--project", metavar="NAME", help="the event's Source "
+                       "(default: $BOSKY_PROJECT, the config file, else 'unknown')")
+    event.add_argument("--detail-type", metavar="TEXT", help="default 'User Data'")
+    event.add_argument("--event-bus", metavar="NAME|ARN", help="default: the default bus")
+    event.add_argument("--instance-id", metavar="ID|ARN",
+                       help="skip the IMDS identity lookup (off EC2, for testing)")
+    aws = parser.add_argument_group("AWS")
+    aws.add_argument("--region", help="default: $AWS_REGION, $AWS_DEFAULT_REGION, IMDS")
+    aws.add_argument("--endpoint-url", metavar="URL", help="send to this URL instead")
+    aws.add_argument("--timeout", metavar="SECONDS",
+                     help="deadline for the whole run (default 30)")
+    run = parser.add_argument_group("run")
+    run.add_argument("-c", "--config", metavar="PATH",
+                     help="config file (default /etc/bosky/config, if present)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the request as JSON instead of sending it")
+    run.add_argument("--verbose", action="store_true", help="print the EventId on success")
+    run.add_argument("--debug", action="store_true",
+                     help="trace each step on stderr (never secrets)")
+    info = parser.add_argument_group("information")
+    info.add_argument("--permissions", action="store_true",
+                      help="print the IAM policy bosky needs")
+    info.add_argument("--generate-config", action="store_true",
+                      help="print a commented config file")
+    info.add_argument("--version", action="store_true", help="print the version")
+    info.add_argument("-h", "--help", action="store_true", help="show this help")
+
+
+def build_parser():
+    parser = _Parser(prog="bosky", usage="bosky [STATUS] [OPTIONS] MESSAGE",
+                     description=DESCRIPTION, epilog=EPILOG, add_help=False,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_emit(parser)
+    return parser
+
+
+def parse_args(parser, argv):
+    """Parse with options allowed after the message, as in `bosky "msg" --fail`.
+
+    argparse gives later positional words back as extras (Python 3.6 has no
+    parse_intermixed_args), so they are joined to the message here.
+    """
+    args, extras = parser.parse_known_args(argv)
+    unknown = [word for word in extras if word.startswith("-") and word != "-"]
+    if unknown:
+        parser.error("unrecognized arguments: " + " ".join(unknown))
+    args.message = list(args.message) + extras
+    return args
+
+
+def choose_status(statuses):
+    chosen = sorted(set(statuses or ["info"]))
+    if len(chosen) > 1:
+        raise errors.UsageError(reason="choose one status, got {} (see bosky --help)".format(
+            " and ".join(chosen)))
+    return chosen[0]
+
+
+def read_message(words, stdin):
+    if words == ["-"]:
+        data = stdin.buffer.read() if stdin is not None else b""
+        # Like $(...) in the shell: trailing newlines are how text ends, not content.
+        return data.decode("utf-8", "replace").rstrip("\r\n")
+    if not words:
+        raise errors.UsageError(reason="missing MESSAGE: say what happened, e.g. "
+                                       "bosky --fail \"artifact download returned 404\"")
+    return " ".join(words)
+
+
+def read_config_file(path, explicit):
+    """The config file's values; a missing default file is fine, a named one is not."""
+    from bosky import config
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        if explicit:
+            raise errors.ConfigFileError(path=path, reason="no such file (named by --config)")
+        return {}
+    except OSError as exc:
+        raise errors.ConfigFileError(path=path, reason="cannot read it: {}; fix its "
+                                     "permissions or pass --config".format(exc.strerror))
+    return config.parse_config_text(text, path)
+
+
+def load_settings(args, env):
+    from bosky import config
+    path = args.config or config.DEFAULT_CONFIG_PATH
+    file_values = read_config_file(path, explicit=args.config is not None)
+    flags = {name: getattr(args, name) for name in config.SOURCES}
+    return config.resolve_settings(flags, env, file_values, path)
+
+
+def make_deps(env, stdout, stderr, debug):
+    import functools
+    import time
+    from bosky import emit, transport
+
+    def log(text):
+        if debug:
+            stderr.write("bosky: debug: {}\n".format(text))
+
+    send = functools.partial(transport.send, env=env)
+    return emit.Deps(env, send, time.time, time.monotonic, stdout, log)
+
+
+def cmd_emit(args, env, streams):
+    stdin, stdout, stderr = streams
+    if args.version:
+        stdout.write("bosky {}\n".format(__version__))
+        return errors.EXIT_OK
+    if args.generate_config:
+        from bosky import config, templates
+        stdout.write(templates.config_template(args.config or config.DEFAULT_CONFIG_PATH))
+        return errors.EXIT_OK
+    settings = load_settings(args, env)
+    if args.permissions:
+        from bosky import templates
+        stdout.write(templates.permissions_policy(settings) + "\n")
+        return errors.EXIT_OK
+    from bosky import emit, events
+    status = events.sanitize_text(choose_status(args.statuses))
+    message = events.sanitize_text(read_message(args.message, stdin))
+    settings.project = events.sanitize_text(settings.project)
+    settings.detail_type = events.sanitize_text(settings.detail_type)
+    deps = make_deps(env, stdout, stderr, args.debug)
+    return emit.emit(settings, status, message, deps, dry_run=args.dry_run,
+                     verbose=args.verbose)
+
+
+def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
+    """Run bosky; return the exit status.  Arguments default to the real process's."""
+    import os
+    argv = sys.argv[1:] if argv is None else argv
+    env = dict(os.environ if env is None else env)
+    stdin = sys.stdin if stdin is None else stdin
+    stdout = sys.stdout if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    debug = "--debug" in argv
+    try:
+        parser = build_parser()
+        args = parse_args(parser, argv)
+        if args.help:
+            stdout.write(parser.format_help())
+            return errors.EXIT_OK
+        return cmd_emit(args, env, (stdin, stdout, stderr))
+    except errors.BoskyError as exc:
+        stderr.write("bosky: error: {}\n".format(exc.message))
+        return exc.exit_status
+    except KeyboardInterrupt:
+        stderr.write("bosky: interrupted; the event may not have been sent\n")
+        return errors.EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: one line, unless --debug asks for the traceback
+        if debug:
+            import traceback
+            traceback.print_exc(file=stderr)
+        stderr.write("bosky: internal error: {}: {}; rerun with --debug and report it\n"
+                     .format(exc.__class__.__name__, exc))
+        return errors.EXIT_NOT_DELIVERED

@@ -1,0 +1,128 @@
+"""The error tree and the exit statuses it maps to.
+
+Every failure bosky expects is one of these classes.  Each carries a message
+template and the fields it was raised with, so the text is consistent and the
+fields stay available to tests.  Only `cli.main` catches them: it prints
+`bosky: error: <message>` and returns `exit_status`.
+"""
+
+EXIT_OK = 0
+EXIT_NOT_DELIVERED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class BoskyError(Exception):
+    """Base class: the event was not delivered."""
+
+    fmt = "{reason}"
+    exit_status = EXIT_NOT_DELIVERED
+
+    def __init__(self, **fields):
+        self.fields = fields
+        super().__init__(self.fmt.format(**fields))
+
+    @property
+    def message(self):
+        return str(self)
+
+
+# -- exit 2: the input is wrong; retrying the same command cannot help ------
+
+
+class UsageError(BoskyError):
+    """A command-line problem argparse could not catch by itself."""
+
+    exit_status = EXIT_USAGE
+
+
+class ConfigFileError(BoskyError):
+    fmt = "{path}: {reason}"
+    exit_status = EXIT_USAGE
+
+
+class ValidationError(BoskyError):
+    """A value bosky or EventBridge would refuse (size, format, reserved names)."""
+
+    exit_status = EXIT_USAGE
+
+
+class PartialCredentialsError(BoskyError):
+    fmt = ("{present} is set but {missing} is not; set both, or unset {present} "
+           "to use the instance profile")
+    exit_status = EXIT_USAGE
+
+
+# -- exit 1: the environment or the service stopped delivery -----------------
+
+
+class NoRegionError(BoskyError):
+    fmt = ("no AWS region: {reason}; pass --region, or set AWS_REGION "
+           "(or AWS_DEFAULT_REGION)")
+
+
+class NoCredentialsError(BoskyError):
+    fmt = ("no AWS credentials: {reason}; attach an instance profile with "
+           "events:PutEvents (see bosky --permissions), or set "
+           "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+
+
+class ImdsError(BoskyError):
+    """The instance metadata service could not answer what bosky needs."""
+
+    fmt = "instance metadata: {reason}"
+
+
+class TransportError(BoskyError):
+    """A request got no HTTP reply.
+
+    `phase` is "connect" when the request cannot have reached the server, and
+    "read" when it was sent but the reply never came (it may have been
+    received), which later retry logic must treat differently.
+    """
+
+    fmt = "{what}: {reason} ({url}, timeout {timeout:g} s)"
+
+
+def _reply_suffixes(request_id, hint):
+    """The optional " (request id X)" and "; hint" parts of a reply error."""
+    return {
+        "request_id": request_id, "hint": hint,
+        "request_id_text": " (request id {})".format(request_id) if request_id else "",
+        "hint_text": "; {}".format(hint) if hint else "",
+    }
+
+
+class ServiceError(BoskyError):
+    """AWS answered the request with an error reply."""
+
+    fmt = ("{service} rejected the request: {code}: {detail}"
+           "{request_id_text}{hint_text}")
+
+    def __init__(self, service, code, detail, request_id="", hint="", status=0):
+        super().__init__(service=service, code=code, detail=detail, status=status,
+                         **_reply_suffixes(request_id, hint))
+
+
+class EntryFailedError(BoskyError):
+    """PutEvents answered 200 but did not accept the entry."""
+
+    fmt = ("EventBridge did not accept the event: {code}: {detail}"
+           "{request_id_text}{hint_text}")
+
+    def __init__(self, code, detail, request_id="", hint=""):
+        super().__init__(code=code, detail=detail, **_reply_suffixes(request_id, hint))
+
+
+class UnexpectedReplyError(BoskyError):
+    fmt = ("{service} sent a reply bosky cannot read ({reason}){request_id_text}; "
+           "the event may not have been delivered")
+
+    def __init__(self, service, reason, request_id=""):
+        super().__init__(service=service, reason=reason,
+                         **_reply_suffixes(request_id, ""))
+
+
+class DeadlineExceeded(BoskyError):
+    fmt = ("gave up after {timeout:g} s while {doing}; the event was not sent. "
+           "Raise --timeout if the network is slow")

@@ -1,0 +1,151 @@
+"""PutEvents entries: building, validating, sizing, and reading the reply.
+
+No HTTP and no clock here: the event time is an argument.  Limits follow the
+EventBridge API reference and "Calculating PutEvents event entry size".
+"""
+
+import json
+import re
+
+from bosky import errors
+
+MAX_ENTRY_BYTES = 262144          # "less than 256 KB" for the whole request
+TIME_FIELD_BYTES = 14             # what a Time field adds to the size
+MAX_SOURCE_CHARS = 256
+MAX_DETAIL_TYPE_CHARS = 128
+MAX_STATUS_CHARS = 128
+MAX_EVENT_BUS_CHARS = 1600
+EVENT_BUS_NAME = re.compile(r"^[\.\-_A-Za-z0-9]+$")
+EVENT_BUS_ARN = re.compile(
+    r"^arn:aws[\w-]*:events:[a-z0-9-]+:\d{12}:event-bus/[\.\-_A-Za-z0-9]+$")
+
+# What to try when an entry comes back with an ErrorCode (PutEventsResultEntry).
+ENTRY_ERROR_HINTS = {
+    "NotAuthorizedForSourceException":
+        "the role's policy limits events:source; allow this --project or change it",
+    "NotAuthorizedForDetailTypeException":
+        "the role's policy limits events:detail-type; allow this --detail-type",
+    "AccessDeniedException": "grant events:PutEvents on this bus (see bosky --permissions)",
+    "ThrottlingException": "PutEvents is throttled in this account and region; retry later",
+    "InternalFailure": "EventBridge had an internal failure; retry",
+    "MalformedDetail": "the Detail was not accepted as JSON; please report this bosky bug",
+}
+
+
+def sanitize_text(text):
+    """Make text encodable as UTF-8, keeping every valid character.
+
+    Arguments decoded by Python carry undecodable bytes as lone surrogates,
+    which EventBridge would reject; they become U+FFFD instead.
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def build_detail(status, message, instance_id):
+    # A JSON encoder, never string formatting: quotes, backslashes and newlines
+    # in the message must not break or forge the event (the 2017 tool's bug).
+    detail = {"Status": status, "Message": message, "InstanceId": instance_id}
+    return json.dumps(detail, ensure_ascii=False, separators=(",", ":"))
+
+
+def build_entry(source, detail_type, detail, resources, event_bus, epoch_seconds):
+    entry = {
+        "Source": source,
+        "DetailType": detail_type,
+        "Detail": detail,
+        "Resources": list(resources),
+        "Time": int(epoch_seconds),
+    }
+    if event_bus:
+        entry["EventBusName"] = event_bus
+    return entry
+
+
+def entry_size(entry):
+    """Bytes EventBridge counts against its limit (EventBusName is not counted)."""
+    size = TIME_FIELD_BYTES if "Time" in entry else 0
+    for field in ("Source", "DetailType", "Detail"):
+        size += len(entry.get(field, "").encode("utf-8"))
+    size += sum(len(r.encode("utf-8")) for r in entry.get("Resources", ()))
+    return size
+
+
+def check_status(status):
+    if not status or len(status) > MAX_STATUS_CHARS or not status.isprintable():
+        raise errors.ValidationError(
+            reason="invalid status {!r}: use 1 to {} printable characters, "
+                   "e.g. --status warning".format(status, MAX_STATUS_CHARS))
+    return status
+
+
+def check_event_bus(bus):
+    ok = len(bus) <= MAX_EVENT_BUS_CHARS and (EVENT_BUS_NAME.match(bus) or EVENT_BUS_ARN.match(bus))
+    if not ok:
+        raise errors.ValidationError(
+            reason="invalid event bus {!r}: expected a bus name (letters, digits, . - _) "
+                   "or arn:aws:events:REGION:ACCOUNT:event-bus/NAME".format(bus))
+    return bus
+
+
+def check_names(source, detail_type):
+    """Refuse a Source or DetailType EventBridge would refuse (no I/O needed)."""
+    if not 1 <= len(source) <= MAX_SOURCE_CHARS:
+        raise errors.ValidationError(
+            reason="the project (event Source) must be 1 to {} characters, got {}; "
+                   "set --project".format(MAX_SOURCE_CHARS, len(source)))
+    if source.lower().startswith("aws."):
+        raise errors.ValidationError(
+            reason="the project {!r} starts with 'aws.', which AWS reserves for its own "
+                   "events; choose another --project".format(source))
+    if not 1 <= len(detail_type) <= MAX_DETAIL_TYPE_CHARS:
+        raise errors.ValidationError(
+            reason="--detail-type must be 1 to {} characters, got {}".format(
+                MAX_DETAIL_TYPE_CHARS, len(detail_type)))
+
+
+def validate_entry(entry):
+    """Refuse what EventBridge would refuse, before anything is sent."""
+    check_names(entry["Source"], entry["DetailType"])
+    size = entry_size(entry)
+    if size > MAX_ENTRY_BYTES:
+        raise errors.ValidationError(
+            reason="the event is {} bytes, over EventBridge's limit of {} bytes; "
+                   "shorten the message".format(size, MAX_ENTRY_BYTES))
+    return entry
+
+
+def request_body(entries):
+    """The exact PutEvents request body."""
+    return json.dumps({"Entries": entries}, separators=(",", ":")).encode("utf-8")
+
+
+def read_put_events_reply(body, entry_count, request_id=""):
+    """Event IDs from a 200 PutEvents reply; raise for any entry not accepted.
+
+    A 200 can still carry FailedEntryCount > 0 (the entry-level failure the Go
+    tools ignored), so each result entry is checked for an EventId.
+    """
+    try:
+        reply = json.loads(body.decode("utf-8"))
+        results = reply["Entries"]
+        failed = int(reply.get("FailedEntryCount", 0))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise errors.UnexpectedReplyError(service="EventBridge", reason="not a PutEvents result",
+                                          request_id=request_id)
+    if not isinstance(results, list) or len(results) != entry_count:
+        raise errors.UnexpectedReplyError(
+            service="EventBridge", request_id=request_id,
+            reason="{} results for {} entries".format(
+                len(results) if isinstance(results, list) else "no", entry_count))
+    for result in results:
+        if not isinstance(result, dict) or not result.get("EventId"):
+            code = result.get("ErrorCode", "UnknownError") if isinstance(result, dict) else "?"
+            detail = result.get("ErrorMessage", "") if isinstance(result, dict) else ""
+            raise errors.EntryFailedError(code=code, detail=detail or "(no message)",
+                                          request_id=request_id,
+                                          hint=ENTRY_ERROR_HINTS.get(code, ""))
+    if failed:
+        raise errors.UnexpectedReplyError(
+            service="EventBridge", request_id=request_id,
+            reason="FailedEntryCount is {} but every entry has an EventId".format(failed))
+    return [r["EventId"] for r in results]

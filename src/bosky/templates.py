@@ -1,0 +1,60 @@
+"""Texts bosky prints for the user to keep: the IAM policy and the config template."""
+
+import json
+
+from bosky import config, endpoints, events
+
+CONFIG_TEMPLATE = """\
+# bosky configuration ({path})
+# Flags beat environment variables, which beat this file.
+# One `key = value` per line; lines starting with # are comments.
+
+# The event's Source; EventBridge rules match it as "source".  Not "aws.*".
+# project = my-service
+
+# The event's detail-type (1-128 characters).
+# detail_type = {detail_type}
+
+# A custom event bus, by name or ARN; unset means the account's default bus.
+# event_bus = boot-events
+
+# The AWS region; unset means AWS_REGION, AWS_DEFAULT_REGION, then the
+# instance's own region from the instance metadata service.
+# region = us-east-1
+
+# Send to this URL instead of events.<region>.amazonaws.com (for example a
+# VPC interface endpoint without private DNS).
+# endpoint_url = https://vpce-0123-abcd.events.us-east-1.vpce.amazonaws.com
+
+# Seconds bosky may take in all before it gives up.
+# timeout = {timeout:g}
+"""
+
+
+def config_template(path):
+    return CONFIG_TEMPLATE.format(path=path, detail_type=config.DEFAULT_DETAIL_TYPE,
+                                  timeout=config.DEFAULT_TIMEOUT)
+
+
+def event_bus_arn(event_bus, region):
+    """The bus ARN a policy should name; wildcards where bosky cannot know the value."""
+    if event_bus and events.EVENT_BUS_ARN.match(event_bus):
+        return event_bus
+    partition = endpoints.partition_for_region(region)[0] if region else "aws"
+    return "arn:{}:events:{}:*:event-bus/{}".format(partition, region or "*",
+                                                    event_bus or "default")
+
+
+def permissions_policy(settings):
+    """The IAM policy an emit needs, as pretty JSON text."""
+    statement = {
+        "Sid": "BoskyPutEvents",
+        "Effect": "Allow",
+        "Action": "events:PutEvents",
+        "Resource": event_bus_arn(settings.event_bus, settings.region),
+    }
+    if settings.origin["project"] != "default":
+        # Lets the role send only this project's events (EventBridge condition key).
+        statement["Condition"] = {"StringEquals": {"events:source": settings.project}}
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    return json.dumps(policy, indent=2)
