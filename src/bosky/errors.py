@@ -81,7 +81,11 @@ class TransportError(BoskyError):
     received), which later retry logic must treat differently.
     """
 
-    fmt = "{what}: {reason} ({url}, timeout {timeout:g} s)"
+    fmt = "{what}: {reason} ({url}, timeout {timeout:.3g} s){hint_text}"
+
+    def __init__(self, what, phase, reason, url, timeout, hint=""):
+        super().__init__(what=what, phase=phase, reason=reason, url=url, timeout=timeout,
+                         hint_text="; " + hint if hint else "")
 
 
 def _reply_suffixes(request_id, hint):

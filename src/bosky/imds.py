@@ -28,6 +28,10 @@ UNREACHABLE_HINT = ("off EC2, pass --instance-id and --region and set AWS creden
                     "limit to 2")
 
 
+REFUSED_HINT = ("is instance metadata turned off for this instance (HttpEndpoint)? Off EC2, "
+                "pass --instance-id and --region and set AWS credentials in the environment")
+
+
 def endpoint_from_env(env):
     """Base URL: AWS_EC2_METADATA_SERVICE_ENDPOINT, else by endpoint mode (IPv4/IPv6)."""
     explicit = env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT", "").strip()
@@ -95,10 +99,10 @@ class ImdsClient(object):
                       .format(reply.status))
             return ""
         raise errors.ImdsError(
-            reason="the token request to {} was answered HTTP {} {}{}".format(
+            reason="the token request to {} was answered HTTP {} {}; {}".format(
                 self._base + TOKEN_PATH, reply.status, reply.reason,
-                "; IMDSv1 is disabled by AWS_EC2_METADATA_V1_DISABLED"
-                if self._v1_disabled else ""))
+                "IMDSv1 is disabled by AWS_EC2_METADATA_V1_DISABLED"
+                if self._v1_disabled else UNREACHABLE_HINT))
 
     def get(self, path, optional=False):
         """The body at `path` (bytes); None for a 404 when `optional`."""
@@ -115,5 +119,6 @@ class ImdsClient(object):
             return reply.body
         if reply.status == 404 and optional:
             return None
-        raise errors.ImdsError(reason="GET {} was answered HTTP {} {}".format(
-            self._base + path, reply.status, reply.reason))
+        raise errors.ImdsError(reason="GET {} was answered HTTP {} {}; {}".format(
+            self._base + path, reply.status, reply.reason,
+            REFUSED_HINT if reply.status == 403 else UNREACHABLE_HINT))

@@ -108,6 +108,5 @@ def send(method, url, headers, body, timeout, label, env, use_proxy=True,
 
 
 def _transport_error(label, phase, reason, fields):
-    reason = reason + ("; " + fields["hint"] if fields["hint"] else "")
-    return errors.TransportError(what=label, phase=phase, reason=reason, url=fields["url"],
-                                 timeout=fields["timeout"])
+    return errors.TransportError(label, phase, reason, fields["url"], fields["timeout"],
+                                 fields["hint"])

@@ -1,0 +1,54 @@
+"""Shared fixtures: import paths, loopback stand-ins, the built .pyz, a clean env."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "src"))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+import standins  # noqa: E402
+
+# Loopback only, never through a proxy the developer's shell may have set.
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+
+@pytest.fixture
+def imds_server():
+    server = standins.ImdsStandIn().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def eventbridge():
+    server = standins.EventBridgeStandIn().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pyz(tmp_path_factory):
+    """dist/bosky.pyz built once per session, into a temporary directory."""
+    output = str(tmp_path_factory.mktemp("dist") / "bosky.pyz")
+    subprocess.check_call([sys.executable, os.path.join(ROOT, "build_pyz.py"),
+                           "--output", output], stdout=subprocess.DEVNULL)
+    return output
+
+
+def base_env(imds_url=None, **extra):
+    """A minimal environment: no HOME, no AWS settings but the ones given."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NO_PROXY": "127.0.0.1,localhost",
+           "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds_url or "http://127.0.0.1:9"}
+    env.update({k: v for k, v in extra.items() if v is not None})
+    return env
+
+
+def run_pyz(pyz_path, args, env, python=None, stdin_text=None, timeout=60):
+    """Run the built .pyz as a subprocess; returns CompletedProcess with text output."""
+    return subprocess.run([python or sys.executable, pyz_path] + list(args), env=env,
+                          input=(stdin_text or "").encode("utf-8"),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)

@@ -1,0 +1,275 @@
+"""Loopback stand-ins for AWS: IMDS and EventBridge, real HTTP servers on 127.0.0.1.
+
+Used by the tests and by `make demo`.  Each server runs in a daemon thread on
+an ephemeral port, records every request, and behaves like the service it
+stands in for, including its failure modes.  The EventBridge stand-in checks
+each request's SigV4 signature with its own small verifier (written from the
+spec, sharing no code with bosky), so a signing bug cannot hide.
+
+Standard library only, and Python 3.6 compatible, like bosky itself.
+"""
+
+import hashlib
+import hmac
+import http.server
+import json
+import socket
+import socketserver
+import struct
+import threading
+import time
+import uuid
+from urllib.parse import urlsplit
+
+TEST_KEY_ID = "AKIDSTANDIN0EXAMPLE"
+TEST_SECRET = "standin/secret+key/EXAMPLEKEY0000000000"
+ROLE_NAME = "bosky-test-role"
+HANG_SECONDS = 8.0
+CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+class Recorded(object):
+    __slots__ = ("method", "path", "headers", "body")
+
+    def __init__(self, method, path, headers, body):
+        self.method, self.path, self.headers, self.body = method, path, headers, body
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+
+class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    def _handle(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        request = Recorded(self.command, self.path, headers, body)
+        self.server.standin.requests.append(request)
+        status, reply_headers, reply = self.server.standin.respond(request)
+        if status == "hang":
+            time.sleep(HANG_SECONDS)
+            return
+        if status == "reset":  # close with RST: the client sees a reset, not a reply
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
+        self.send_response(status)
+        for name, value in reply_headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    do_GET = do_PUT = do_POST = _handle
+
+
+class StandIn(object):
+    """Base: start/stop, the URL, the request log."""
+
+    def __init__(self):
+        self.requests = []
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.standin = self
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:{}".format(self._server.server_address[1])
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def respond(self, request):
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------- IMDS
+
+
+def identity_document(instance_id="i-0123456789abcdef0", region="us-east-1",
+                      account="123456789012"):
+    return {"accountId": account, "architecture": "x86_64",
+            "availabilityZone": region + "a", "imageId": "ami-0abcdef1234567890",
+            "instanceId": instance_id, "instanceType": "t3.micro",
+            "pendingTime": "2026-11-21T10:00:00Z", "privateIp": "10.0.0.12",
+            "region": region, "version": "2017-09-30"}
+
+
+class ImdsStandIn(StandIn):
+    """IMDS as EC2 serves it.  mode: "v2" (tokens required), "v1" (no token
+    service: PUT 404, GETs work), "disabled" (403), "hang", "garbage"."""
+
+    def __init__(self, mode="v2", document=None, partition="aws", role=ROLE_NAME,
+                 key_id=TEST_KEY_ID, secret=TEST_SECRET, token="IQoJb3JpZ2luX2VjEXAMPLE"):
+        super().__init__()
+        self.mode = mode
+        self.tokens = set()
+        self.paths = {
+            "/latest/dynamic/instance-identity/document":
+                json.dumps(document or identity_document()),
+            "/latest/meta-data/services/partition": partition,
+        }
+        if role:
+            self.paths["/latest/meta-data/iam/security-credentials/"] = role
+            self.paths["/latest/meta-data/iam/security-credentials/" + role] = json.dumps({
+                "Code": "Success", "LastUpdated": "2026-11-21T10:00:00Z", "Type": "AWS-HMAC",
+                "AccessKeyId": key_id, "SecretAccessKey": secret, "Token": token,
+                "Expiration": "2099-01-01T00:00:00Z"})
+
+    def respond(self, request):
+        if self.mode in ("hang", "disabled"):
+            return ("hang", {}, b"") if self.mode == "hang" else (403, {}, b"Forbidden")
+        if request.method == "PUT" and request.path == "/latest/api/token":
+            return self._token(request)
+        if request.method != "GET":
+            return 405, {}, b""
+        if self.mode == "v2" and request.header("x-aws-ec2-metadata-token") not in self.tokens:
+            return 401, {}, b""
+        if self.mode == "garbage":
+            return 200, {}, b"\x00<html>not metadata"
+        body = self.paths.get(request.path)
+        if body is None:
+            return 404, {"Content-Type": "text/html"}, b"<html>404 - Not Found</html>"
+        return 200, {"Content-Type": "text/plain"}, body.encode("utf-8")
+
+    def _token(self, request):
+        if self.mode == "v1":
+            return 404, {}, b""
+        if request.header("x-forwarded-for"):
+            return 403, {}, b""
+        try:
+            ttl = int(request.header("x-aws-ec2-metadata-token-ttl-seconds"))
+        except (TypeError, ValueError):
+            return 400, {}, b""
+        if not 1 <= ttl <= 21600:
+            return 400, {}, b""
+        token = "AQAEA" + uuid.uuid4().hex
+        self.tokens.add(token)
+        return 200, {"X-aws-ec2-metadata-token-ttl-seconds": str(ttl)}, token.encode("ascii")
+
+
+# --------------------------------------------------------------- EventBridge
+
+
+def _hmac(key, text):
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256)
+
+
+def verify_sigv4(request, secrets, host):
+    """None if the request's SigV4 Authorization checks out, else what is wrong."""
+    auth = request.header("authorization") or ""
+    try:
+        algorithm, rest = auth.split(" ", 1)
+        fields = dict(part.strip().split("=", 1) for part in rest.split(","))
+        key_id, date, region, service, terminator = fields["Credential"].split("/")
+        signed, claimed = fields["SignedHeaders"].split(";"), fields["Signature"]
+    except (ValueError, KeyError):
+        return "IncompleteSignature", "Authorization header malformed: " + auth[:80]
+    if key_id not in secrets:
+        return "UnrecognizedClientException", "The security token included in the request is invalid."
+    stamp = request.header("x-amz-date") or ""
+    if algorithm != "AWS4-HMAC-SHA256" or terminator != "aws4_request" or stamp[:8] != date:
+        return "IncompleteSignature", "bad algorithm, scope or date"
+    if "host" not in signed or request.header("host") != host:
+        return "InvalidSignatureException", "host not signed or not " + host
+    lines = ["{}:{}".format(n, " ".join((request.header(n) or "").split())) for n in signed]
+    canonical = "POST\n/\n\n{}\n\n{}\n{}".format(
+        "\n".join(lines), ";".join(signed), hashlib.sha256(request.body).hexdigest())
+    to_sign = "AWS4-HMAC-SHA256\n{}\n{}/{}/{}/aws4_request\n{}".format(
+        stamp, date, region, service, hashlib.sha256(canonical.encode("utf-8")).hexdigest())
+    key = ("AWS4" + secrets[key_id]).encode("utf-8")
+    for part in (date, region, service, "aws4_request"):
+        key = _hmac(key, part).digest()
+    if not hmac.compare_digest(_hmac(key, to_sign).hexdigest(), claimed):
+        return "InvalidSignatureException", ("The request signature we calculated does not "
+                                             "match the signature you provided.")
+    return None
+
+
+class EventBridgeStandIn(StandIn):
+    """PutEvents as EventBridge answers it.
+
+    mode: "accept"; "partial" (HTTP 200, the entry failed with `entry_error`);
+    "error" (HTTP `error_status` with `error_type`/`error_message`); "hang";
+    "reset"; "garbage" (200 with a body that is not JSON).  `region` and
+    `token` are what a correctly signed request must carry.
+    """
+
+    def __init__(self, mode="accept", region="us-east-1", token=None, secrets=None):
+        super().__init__()
+        self.mode, self.region, self.token = mode, region, token
+        self.secrets = secrets or {TEST_KEY_ID: TEST_SECRET}
+        self.entry_error = ("ThrottlingException", "Rate exceeded")
+        self.error_status, self.error_type = 400, "AccessDeniedException"
+        self.error_message = "User is not authorized to perform: events:PutEvents"
+        self.accepted = []  # entries that passed every check, with their EventIds
+
+    def _error(self, status, code, message):
+        body = json.dumps({"__type": code, "message": message}).encode("utf-8")
+        return status, {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": "err-" + code}, body
+
+    def check(self, request):
+        """(status, code, message) of the first rule the request breaks, else None."""
+        if request.method != "POST" or urlsplit(request.path).path != "/":
+            return 404, "UnknownOperationException", "POST / expected"
+        if request.header("x-amz-target") != "AWSEvents.PutEvents":
+            return 400, "UnknownOperationException", "bad X-Amz-Target"
+        if request.header("content-type") != CONTENT_TYPE:
+            return 400, "SerializationException", "bad Content-Type"
+        problem = verify_sigv4(request, self.secrets, self.url[len("http://"):])
+        if problem:
+            return (403,) + problem
+        scope = request.header("authorization").split("Credential=")[1].split(",")[0]
+        if scope.split("/")[2:4] != [self.region, "events"]:
+            return 403, "InvalidSignatureException", "wrong scope " + scope
+        signed = request.header("authorization").split("SignedHeaders=")[1].split(",")[0]
+        if self.token and (request.header("x-amz-security-token") != self.token
+                           or "x-amz-security-token" not in signed.split(";")):
+            return 403, "UnrecognizedClientException", "session token missing or unsigned"
+        return None
+
+    def respond(self, request):
+        if self.mode in ("hang", "reset"):
+            return self.mode, {}, b""
+        problem = self.check(request)
+        if problem:
+            return self._error(*problem)
+        if self.mode == "error":
+            return self._error(self.error_status, self.error_type, self.error_message)
+        if self.mode == "garbage":
+            return 200, {"Content-Type": CONTENT_TYPE}, b"<html>proxy says hi</html>"
+        entries = json.loads(request.body.decode("utf-8"))["Entries"]
+        results = [self._result(entry) for entry in entries]
+        failed = sum(1 for r in results if "ErrorCode" in r)
+        body = json.dumps({"FailedEntryCount": failed, "Entries": results}).encode("utf-8")
+        return 200, {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": str(uuid.uuid4())}, body
+
+    def _result(self, entry):
+        if self.mode == "partial":
+            return {"ErrorCode": self.entry_error[0], "ErrorMessage": self.entry_error[1]}
+        try:
+            detail = json.loads(entry["Detail"])
+            assert isinstance(detail, dict) and entry["Source"] and entry["DetailType"]
+        except (ValueError, KeyError, AssertionError):
+            return {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}
+        event_id = str(uuid.uuid4())
+        self.accepted.append({"EventId": event_id, "entry": entry, "detail": detail})
+        return {"EventId": event_id}
+
