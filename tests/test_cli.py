@@ -1,0 +1,73 @@
+"""Command-line parsing and the error-to-exit-status mapping, in-process."""
+
+import io
+
+import pytest
+
+from bosky import cli, errors
+
+
+def parse(argv):
+    return cli.parse_args(cli.build_parser(), argv)
+
+
+def test_options_may_follow_the_message():
+    args = parse(["disk", "--fail", "full", "--project", "web"])
+    assert args.message == ["disk", "full"] and args.statuses == ["fail"]
+    assert args.project == "web"
+
+
+def test_double_dash_allows_a_message_starting_with_a_dash():
+    assert parse(["--fail", "--", "-1 exit"]).message == ["-1 exit"]
+
+
+@pytest.mark.parametrize("flags,status", [
+    ([], "info"), (["--success"], "pass"), (["-p"], "pass"), (["-f", "--fail"], "fail"),
+    (["-s", "degraded"], "degraded"), (["--status", "fail", "-f"], "fail"),
+])
+def test_status_choice(flags, status):
+    assert cli.choose_status(parse(flags + ["m"]).statuses) == status
+
+
+def test_two_statuses_are_a_usage_error():
+    with pytest.raises(errors.UsageError):
+        cli.choose_status(parse(["-p", "-s", "warn", "m"]).statuses)
+
+
+def test_stdin_message_loses_only_trailing_newlines():
+    stdin = io.TextIOWrapper(io.BytesIO(b"a\n\nb \xff\n\n"))
+    assert cli.read_message(["-"], stdin) == "a\n\nb \ufffd"
+
+
+def run_main(argv, env=None):
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.main(argv, env=env or {}, stdin=None, stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_usage_error_is_one_line_and_exit_2():
+    status, out, err = run_main(["--nope", "m"])
+    assert status == 2 and out == ""
+    assert err == "bosky: error: unrecognized arguments: --nope (see bosky --help)\n"
+
+
+def test_unexpected_exception_is_one_line_without_debug(monkeypatch):
+    monkeypatch.setattr(cli, "cmd_emit", lambda *a: 1 / 0)
+    status, _, err = run_main(["m"])
+    assert status == 1 and err.count("\n") == 1
+    assert "internal error: ZeroDivisionError" in err and "Traceback" not in err
+
+
+def test_unexpected_exception_shows_traceback_with_debug(monkeypatch):
+    monkeypatch.setattr(cli, "cmd_emit", lambda *a: 1 / 0)
+    _, _, err = run_main(["m", "--debug"])
+    assert "Traceback" in err
+
+
+def test_help_documents_every_flag():
+    text = cli.build_parser().format_help()
+    for flag in ("--pass", "--success", "--fail", "--info", "--status", "--project",
+                 "--instance-id", "--detail-type", "--event-bus", "--region", "--endpoint-url",
+                 "--timeout", "--dry-run", "--verbose", "--debug", "--permissions", "--config",
+                 "--generate-config", "--version", "--help"):
+        assert flag in text, flag

@@ -1,0 +1,49 @@
+"""The built .pyz sends a real, verified event under every CPython >= 3.6 on this machine.
+
+Interpreters come from `pyenv root`/versions; each one found is its own test
+case, so the report says which ran.  None found: one skipped case says so.
+"""
+
+import glob
+import os
+import re
+import subprocess
+
+import pytest
+
+import standins
+from conftest import base_env, run_pyz
+
+
+def pyenv_root():
+    try:
+        return subprocess.check_output(["pyenv", "root"], stderr=subprocess.DEVNULL).decode().strip()
+    except (OSError, subprocess.CalledProcessError):
+        return os.path.expanduser("~/.pyenv")
+
+
+def interpreters():
+    """[(version tuple, python path)] for every CPython >= 3.6 under pyenv, oldest first."""
+    found = []
+    for path in glob.glob(os.path.join(pyenv_root(), "versions", "*", "bin", "python3")):
+        match = re.match(r"^(\d+)\.(\d+)\.(\d+)$", os.path.basename(os.path.dirname(
+            os.path.dirname(path))))
+        if match and tuple(map(int, match.groups()))[:2] >= (3, 6):
+            found.append((tuple(map(int, match.groups())), path))
+    return sorted(found)
+
+
+FOUND = interpreters()
+
+
+@pytest.mark.parametrize("version,python", FOUND or [pytest.param(
+    None, None, marks=pytest.mark.skip(reason="no pyenv CPython >= 3.6 found"))],
+    ids=[".".join(map(str, v)) for v, _ in FOUND] or ["none"])
+def test_pyz_delivers_under_each_cpython(pyz, version, python, eventbridge, imds_server):
+    eventbridge.token = "IQoJb3JpZ2luX2VjEXAMPLE"
+    env = base_env(imds_server.url, AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url)
+    message = "boot ok on {} \u2713".format(".".join(map(str, version)))
+    result = run_pyz(pyz, ["--pass", message, "--verbose"], env, python=python)
+    assert result.returncode == 0, result.stderr.decode()
+    assert eventbridge.accepted[0]["detail"]["Message"] == message
+    assert result.stdout.decode().strip() == eventbridge.accepted[0]["EventId"]

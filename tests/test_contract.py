@@ -1,0 +1,54 @@
+"""Promises about the runtime files themselves: 3.6 syntax, stdlib only, lazy imports."""
+
+import ast
+import glob
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from test_compat import interpreters
+
+RUNTIME_FILES = sorted(glob.glob(os.path.join(ROOT, "src", "bosky", "*.py")))
+# Standard-library modules that arrived after 3.6: importing one breaks RHEL 8 and SLES 15.
+NEWER_THAN_36 = {"dataclasses", "contextvars", "zoneinfo", "graphlib", "tomllib",
+                 "importlib.resources", "importlib.metadata"}
+NETWORK_MODULES = ("urllib.request", "http.client", "ssl", "socket", "email")
+
+
+def imported_modules(path):
+    with open(path, "rb") as handle:
+        tree = ast.parse(handle.read(), path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            yield node.module
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="needs sys.stdlib_module_names")
+@pytest.mark.parametrize("path", RUNTIME_FILES, ids=os.path.basename)
+def test_runtime_imports_only_the_standard_library(path):
+    for module in imported_modules(path):
+        top = module.split(".")[0]
+        assert top == "bosky" or top in sys.stdlib_module_names, module
+        assert module not in NEWER_THAN_36, module
+
+
+def test_every_runtime_file_compiles_under_the_oldest_python():
+    oldest = next((path for version, path in interpreters() if version[:2] == (3, 6)), None)
+    if oldest is None:
+        pytest.skip("no CPython 3.6 here")
+    subprocess.check_call([oldest, "-m", "py_compile"] + RUNTIME_FILES)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"]])
+def test_help_and_version_do_not_import_the_network_stack(pyz, argv):
+    probe = ("import io, sys; sys.path.insert(0, sys.argv[1]); from bosky import cli; "
+             "cli.main(sys.argv[2:], env=dict(), stdout=io.StringIO()); "
+             "print(','.join(m for m in {!r} if m in sys.modules))").format(NETWORK_MODULES)
+    loaded = subprocess.check_output([sys.executable, "-c", probe, pyz] + argv)
+    assert loaded.decode().strip() == ""

@@ -1,0 +1,97 @@
+"""Entry building, EventBridge's size rule, and reading the PutEvents reply."""
+
+import json
+
+import pytest
+
+from bosky import errors, events
+
+
+def entry_with(message="m", source="p", resources=("arn:aws:ec2:us-east-1:1:instance/i-1",)):
+    detail = events.build_detail("fail", message, "i-1")
+    return events.build_entry(source, "User Data", detail, resources, None, 1700000000.9)
+
+
+def test_detail_cannot_be_forged_by_the_message():
+    message = '", "Status": "pass", "x": "'
+    assert json.loads(events.build_detail("fail", message, "i-1")) == {
+        "Status": "fail", "Message": message, "InstanceId": "i-1"}
+
+
+def test_time_is_whole_epoch_seconds():
+    assert entry_with()["Time"] == 1700000000
+
+
+def test_size_counts_utf8_bytes_the_way_eventbridge_does():
+    entry = entry_with(message="\u00e9\u1234")
+    expected = (14 + len("p") + len("User Data") + len(entry["Detail"].encode("utf-8"))
+                + len("arn:aws:ec2:us-east-1:1:instance/i-1"))
+    assert events.entry_size(entry) == expected
+    assert "\u00e9" in entry["Detail"]  # not \u-escaped, so 2 bytes, not 6
+
+
+def test_event_bus_name_is_not_counted():
+    plain = entry_with()
+    on_bus = dict(plain, EventBusName="x" * 100)
+    assert events.entry_size(on_bus) == events.entry_size(plain)
+
+
+def test_entry_at_the_limit_passes_and_one_byte_more_fails():
+    base = events.entry_size(entry_with(message=""))
+    fits = entry_with(message="x" * (events.MAX_ENTRY_BYTES - base))
+    assert events.entry_size(fits) == events.MAX_ENTRY_BYTES
+    events.validate_entry(fits)
+    with pytest.raises(errors.ValidationError) as caught:
+        events.validate_entry(entry_with(message="x" * (events.MAX_ENTRY_BYTES - base + 1)))
+    assert "262145 bytes" in str(caught.value) and "262144" in str(caught.value)
+
+
+@pytest.mark.parametrize("source", ["aws.ec2", "AWS.custom", "", "s" * 257])
+def test_bad_sources_are_refused(source):
+    with pytest.raises(errors.ValidationError):
+        events.check_names(source, "User Data")
+
+
+def test_lone_surrogates_from_argv_become_replacement_characters():
+    assert events.sanitize_text("ok \udcff") == "ok \ufffd"
+
+
+@pytest.mark.parametrize("bus,ok", [
+    ("default", True), ("boot.events_1-x", True), ("a/b", False), ("", False),
+    ("arn:aws:events:us-east-1:123456789012:event-bus/boot", True),
+    ("arn:aws:events:us-east-1:1234:event-bus/boot", False),
+])
+def test_event_bus_names_and_arns(bus, ok):
+    if ok:
+        assert events.check_event_bus(bus) == bus
+    else:
+        with pytest.raises(errors.ValidationError):
+            events.check_event_bus(bus)
+
+
+def reply(document):
+    return json.dumps(document).encode("utf-8")
+
+
+def test_accepted_reply_gives_event_ids():
+    body = reply({"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]})
+    assert events.read_put_events_reply(body, 1) == ["e-1"]
+
+
+def test_failed_entry_in_a_200_reply_raises_with_its_code():
+    body = reply({"FailedEntryCount": 1, "Entries": [
+        {"ErrorCode": "NotAuthorizedForSourceException", "ErrorMessage": "nope"}]})
+    with pytest.raises(errors.EntryFailedError) as caught:
+        events.read_put_events_reply(body, 1, "req-9")
+    text = str(caught.value)
+    assert "NotAuthorizedForSourceException: nope" in text and "req-9" in text
+    assert "--project" in text
+
+
+@pytest.mark.parametrize("body", [b"", b"<html>", reply({"Entries": []}), reply([1]),
+                                  reply({"FailedEntryCount": 1,
+                                         "Entries": [{"EventId": "e-1"}]})])
+def test_unreadable_or_inconsistent_replies_are_not_success(body):
+    with pytest.raises(errors.BoskyError) as caught:
+        events.read_put_events_reply(body, 1)
+    assert caught.value.exit_status == errors.EXIT_NOT_DELIVERED
