@@ -323,3 +323,29 @@ def test_generated_config_is_accepted_by_bosky(pyz, eventbridge, tmp_path):
 def test_help_and_version_exit_0(pyz):
     assert run_pyz(pyz, ["--help"], base_env()).stdout.startswith(b"usage: bosky")
     assert run_pyz(pyz, ["--version"], base_env()).stdout.startswith(b"bosky ")
+
+
+# -- packaging ------------------------------------------------------------------
+
+def test_debug_trace_never_shows_secrets(pyz, eventbridge, imds_server):
+    eventbridge.token = "IQoJb3JpZ2luX2VjEXAMPLE"
+    env = base_env(imds_server.url, AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url)
+    result = run_pyz(pyz, ["--pass", "ok", "--debug"], env)
+    assert result.returncode == 0, result.stderr
+    trace = result.stderr.decode("utf-8")
+    assert "credentials from instance profile role" in trace
+    assert standins.TEST_SECRET not in trace and eventbridge.token not in trace
+    assert "Signature=" not in trace
+
+
+def test_installed_copy_runs_through_its_shebang(pyz, eventbridge, tmp_path):
+    import shutil
+    import subprocess
+    installed = str(tmp_path / "bosky")
+    shutil.copy(pyz, installed)
+    env = base_env(AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, AWS_REGION="us-east-1",
+                   **ENV_KEYS)
+    result = subprocess.run([installed, "--pass", "installed", "--instance-id", INSTANCE],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert result.returncode == 0, result.stderr
+    assert received_detail(eventbridge)["Message"] == "installed"
