@@ -16,6 +16,18 @@ import standins  # noqa: E402
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 
+# Each test gets its own spool directory (base_env points BOSKY_SPOOL_DIR at it), so no
+# test writes to /var/spool/bosky or sends another test's leftovers.
+CURRENT = {"spool": None}
+
+
+@pytest.fixture(autouse=True)
+def spool_dir(tmp_path):
+    CURRENT["spool"] = str(tmp_path / "spool")
+    yield CURRENT["spool"]
+    CURRENT["spool"] = None
+
+
 @pytest.fixture
 def imds_server():
     server = standins.ImdsStandIn().start()
@@ -42,7 +54,8 @@ def pyz(tmp_path_factory):
 def base_env(imds_url=None, **extra):
     """A minimal environment: no HOME, no AWS settings but the ones given."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NO_PROXY": "127.0.0.1,localhost",
-           "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds_url or "http://127.0.0.1:9"}
+           "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds_url or "http://127.0.0.1:9",
+           "BOSKY_SPOOL_DIR": CURRENT["spool"]}
     env.update({k: v for k, v in extra.items() if v is not None})
     return env
 

@@ -5,6 +5,8 @@ printed, and what the stand-in actually received.
 """
 
 import json
+import os
+import re
 
 import pytest
 
@@ -23,9 +25,15 @@ def send(pyz, eventbridge, args, imds_url=None, stdin_text=None, **env):
     return run_pyz(pyz, args, base_env(imds_url, **merged), stdin_text=stdin_text)
 
 
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
 def received_detail(eventbridge):
+    """The one accepted event's Detail, less its EventUuid (checked to be a UUID4)."""
     assert len(eventbridge.accepted) == 1
-    return eventbridge.accepted[0]["detail"]
+    detail = dict(eventbridge.accepted[0]["detail"])
+    assert UUID4.match(detail.pop("EventUuid"))
+    return detail
 
 
 def stderr_line(result):
@@ -156,12 +164,14 @@ def test_imdsv1_only_instance_still_delivers(pyz, eventbridge):
 
 # -- not delivered: exit 1 with one line --------------------------------------
 
-def test_partial_failure_is_not_success(pyz, eventbridge):
+def test_entry_rejected_for_good_fails_at_once_with_its_code(pyz, eventbridge):
     eventbridge.mode = "partial"
+    eventbridge.entry_error = ("NotAuthorizedForSourceException", "Not authorized for source")
     result = send(pyz, eventbridge, ["--fail", "x", "--instance-id", INSTANCE])
     assert result.returncode == 1
     line = stderr_line(result)
-    assert "ThrottlingException" in line and "Rate exceeded" in line
+    assert "NotAuthorizedForSourceException" in line and "--project" in line
+    assert len(eventbridge.requests) == 1
 
 
 def test_error_reply_is_reported_with_code_and_hint(pyz, eventbridge):
@@ -171,6 +181,7 @@ def test_error_reply_is_reported_with_code_and_hint(pyz, eventbridge):
     line = stderr_line(result)
     assert "AccessDeniedException" in line and "bosky --permissions" in line
     assert "request id err-AccessDeniedException" in line
+    assert len(eventbridge.requests) == 1  # a client error is not retried
 
 
 def test_wrong_secret_is_rejected_by_signature_check(pyz, eventbridge):
@@ -181,31 +192,49 @@ def test_wrong_secret_is_rejected_by_signature_check(pyz, eventbridge):
     assert eventbridge.accepted == []
 
 
-def test_reply_that_is_not_json_is_not_success(pyz, eventbridge):
-    eventbridge.mode = "garbage"
-    result = send(pyz, eventbridge, ["x", "--instance-id", INSTANCE])
-    assert result.returncode == 1
-    assert "cannot read" in stderr_line(result)
-
-
-def test_connection_reset_is_reported_as_no_reply(pyz, eventbridge):
-    eventbridge.mode = "reset"
-    result = send(pyz, eventbridge, ["x", "--instance-id", INSTANCE])
-    assert result.returncode == 1
+@pytest.mark.parametrize("mode,expected", [
+    ("partial", "ThrottlingException"),   # throttled inside a 200 reply
+    ("garbage", "cannot read"),           # a 200 that is not a PutEvents result
+    ("reset", "no reply"),                # connection reset before a reply
+    ("hang", "timed out"),                # no reply at all
+])
+def test_transient_failure_until_the_deadline_is_spooled(pyz, eventbridge, spool_dir, mode,
+                                                         expected):
+    eventbridge.mode = mode
+    result = send(pyz, eventbridge, ["--fail", "x", "--instance-id", INSTANCE,
+                                     "--timeout", "1.5"])
+    assert result.returncode == 75, result.stderr
     line = stderr_line(result)
-    assert "no reply" in line and eventbridge.url in line
+    assert line.startswith("bosky: spooled: ") and expected in line and spool_dir in line
+    [name] = os.listdir(spool_dir)
+    with open(os.path.join(spool_dir, name)) as handle:
+        record = json.load(handle)
+    assert json.loads(record["entry"]["Detail"])["Status"] == "fail"
+    assert record["endpoint"] == eventbridge.url and record["region"] == "us-east-1"
 
 
-def test_hanging_endpoint_stops_at_the_deadline(pyz, eventbridge):
-    eventbridge.mode = "hang"
-    result = send(pyz, eventbridge, ["x", "--instance-id", INSTANCE, "--timeout", "1"])
+def test_no_spool_makes_an_undelivered_event_exit_1(pyz, eventbridge, spool_dir):
+    eventbridge.mode = "reset"
+    result = send(pyz, eventbridge, ["x", "--instance-id", INSTANCE, "--timeout", "1",
+                                     "--no-spool"])
     assert result.returncode == 1
-    assert "timed out" in stderr_line(result)
+    assert "not spooled (--no-spool)" in stderr_line(result)
+    assert not os.path.exists(spool_dir)
+
+
+def test_no_fail_exits_0_but_still_spools_and_says_so(pyz, eventbridge, spool_dir):
+    eventbridge.mode = "reset"
+    result = send(pyz, eventbridge, ["x", "--instance-id", INSTANCE, "--timeout", "1",
+                                     "--no-fail"])
+    assert result.returncode == 0
+    assert "bosky: spooled:" in stderr_line(result)
+    assert len(os.listdir(spool_dir)) == 1
 
 
 def test_unreachable_endpoint_names_the_url(pyz):
     env = dict(ENV_KEYS, AWS_REGION="us-east-1", AWS_ENDPOINT_URL="http://127.0.0.1:9/")
-    result = run_pyz(pyz, ["x", "--instance-id", INSTANCE], base_env(**env))
+    result = run_pyz(pyz, ["x", "--instance-id", INSTANCE, "--no-spool", "--timeout", "1"],
+                     base_env(**env))
     assert result.returncode == 1
     line = stderr_line(result)
     assert "cannot connect" in line and "127.0.0.1:9" in line

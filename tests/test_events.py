@@ -8,14 +8,14 @@ from bosky import errors, events
 
 
 def entry_with(message="m", source="p", resources=("arn:aws:ec2:us-east-1:1:instance/i-1",)):
-    detail = events.build_detail("fail", message, "i-1")
+    detail = events.build_detail("fail", message, "i-1", "u-1")
     return events.build_entry(source, "User Data", detail, resources, None, 1700000000.9)
 
 
 def test_detail_cannot_be_forged_by_the_message():
     message = '", "Status": "pass", "x": "'
-    assert json.loads(events.build_detail("fail", message, "i-1")) == {
-        "Status": "fail", "Message": message, "InstanceId": "i-1"}
+    assert json.loads(events.build_detail("fail", message, "i-1", "u-1")) == {
+        "Status": "fail", "Message": message, "InstanceId": "i-1", "EventUuid": "u-1"}
 
 
 def test_time_is_whole_epoch_seconds():
@@ -75,15 +75,18 @@ def reply(document):
 
 def test_accepted_reply_gives_event_ids():
     body = reply({"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]})
-    assert events.read_put_events_reply(body, 1) == ["e-1"]
+    [result] = events.read_put_events_reply(body, 1)
+    assert result.event_id == "e-1" and result.error_code is None
 
 
-def test_failed_entry_in_a_200_reply_raises_with_its_code():
+def test_failed_entry_in_a_200_reply_is_not_accepted():
     body = reply({"FailedEntryCount": 1, "Entries": [
+        {"EventId": "e-1"},
         {"ErrorCode": "NotAuthorizedForSourceException", "ErrorMessage": "nope"}]})
-    with pytest.raises(errors.EntryFailedError) as caught:
-        events.read_put_events_reply(body, 1, "req-9")
-    text = str(caught.value)
+    accepted, failed = events.read_put_events_reply(body, 2, "req-9")
+    assert accepted.event_id == "e-1"
+    assert failed.event_id is None and failed.error_code == "NotAuthorizedForSourceException"
+    text = str(events.entry_error(failed, "req-9"))
     assert "NotAuthorizedForSourceException: nope" in text and "req-9" in text
     assert "--project" in text
 
@@ -92,6 +95,24 @@ def test_failed_entry_in_a_200_reply_raises_with_its_code():
                                   reply({"FailedEntryCount": 1,
                                          "Entries": [{"EventId": "e-1"}]})])
 def test_unreadable_or_inconsistent_replies_are_not_success(body):
-    with pytest.raises(errors.BoskyError) as caught:
+    with pytest.raises(errors.UnexpectedReplyError):
         events.read_put_events_reply(body, 1)
-    assert caught.value.exit_status == errors.EXIT_NOT_DELIVERED
+
+
+def sized(n):
+    return {"Source": "s", "DetailType": "d", "Detail": "x" * (n - 16), "Time": 1}
+
+
+def test_batches_hold_at_most_ten_entries_in_order():
+    entries = [sized(100) for _ in range(23)]
+    batches = events.batch_entries(entries)
+    assert [len(b) for b in batches] == [10, 10, 3]
+    assert [e for b in batches for e in b] == entries
+
+
+def test_batches_stay_within_the_size_limit():
+    big = events.MAX_ENTRY_BYTES // 2
+    entries = [sized(big), sized(big), sized(10)]
+    assert [events.entry_size(e) for e in entries[:2]] == [big, big]
+    assert [len(b) for b in events.batch_entries(entries)] == [2, 1]
+    assert [len(b) for b in events.batch_entries([sized(big + 1), sized(big)])] == [1, 1]

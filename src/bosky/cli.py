@@ -18,7 +18,16 @@ Send a structured event about this instance's boot to Amazon EventBridge.
   echo "details" | bosky --status degraded -
 
 The event's Source is the project, its detail-type "User Data", and its
-detail {"Status", "Message", "InstanceId"}; Resources holds the instance ARN.
+detail {"Status", "Message", "InstanceId", "EventUuid"}; Resources holds the
+instance ARN.  Failed sends are retried until --timeout; an event that still
+could not be sent for a transient reason is spooled (exit 75).
+
+  bosky flush             send events spooled by earlier runs (see bosky flush --help)
+"""
+
+FLUSH_DESCRIPTION = """Send the events earlier runs spooled, oldest first, in batches of up to 10.
+Each is deleted only after EventBridge returned its EventId.  Concurrent
+flushes are safe: one holds the spool's lock, the others leave it the work.
 """
 
 EPILOG = """\
@@ -33,10 +42,22 @@ environment:
   AWS_METADATA_SERVICE_TIMEOUT            instance metadata service (IMDS)
   HTTPS_PROXY, NO_PROXY                   proxy for AWS calls (never for IMDS)
 
+  AWS_MAX_ATTEMPTS, BOSKY_SPOOL_DIR        defaults for --max-attempts, --spool-dir
+
 exit status:
   0  EventBridge accepted the event
   1  not delivered (the error line says why and what to do)
   2  usage or validation error (nothing was sent)
+  75 not delivered yet: spooled, `bosky flush` will send it
+  (with --no-fail, 1 and 75 become 0; the error line is still printed)
+"""
+
+FLUSH_EPILOG = """exit status:
+  0  the spool is empty (or another flush is sending it)
+  1  EventBridge refused an event for good (moved to rejected/) or a request
+     failed in a way retrying cannot fix (the events stay spooled)
+  2  usage error
+  75 events remain spooled (out of time); run bosky flush again later
 """
 
 
@@ -45,6 +66,26 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         raise errors.UsageError(reason=message + " (see bosky --help)")
+
+
+def _add_run_options(parser):
+    """Options every command takes: delivery limits, the spool, config and output."""
+    run = parser.add_argument_group("run")
+    run.add_argument("--timeout", metavar="SECONDS",
+                     help="deadline for the whole run, retries included (default 30)")
+    run.add_argument("--max-attempts", metavar="N",
+                     help="stop retrying after N attempts (default: until --timeout)")
+    run.add_argument("--spool-dir", metavar="DIR",
+                     help="where undelivered events wait (default /var/spool/bosky "
+                          "if writable, else the user's state directory)")
+    run.add_argument("--no-fail", action="store_true",
+                     help="exit 0 even when not delivered (the error is still printed)")
+    run.add_argument("-c", "--config", metavar="PATH",
+                     help="config file (default /etc/bosky/config, if present)")
+    run.add_argument("--verbose", action="store_true", help="print what was sent on stdout")
+    run.add_argument("--debug", action="store_true",
+                     help="trace each step on stderr (never secrets)")
+    run.add_argument("-h", "--help", action="store_true", help="show this help")
 
 
 def _add_emit(parser):
@@ -69,26 +110,30 @@ def _add_emit(parser):
     aws = parser.add_argument_group("AWS")
     aws.add_argument("--region", help="default: $AWS_REGION, $AWS_DEFAULT_REGION, IMDS")
     aws.add_argument("--endpoint-url", metavar="URL", help="send to this URL instead")
-    aws.add_argument("--timeout", metavar="SECONDS",
-                     help="deadline for the whole run (default 30)")
-    run = parser.add_argument_group("run")
-    run.add_argument("-c", "--config", metavar="PATH",
-                     help="config file (default /etc/bosky/config, if present)")
-    run.add_argument("--dry-run", action="store_true",
-                     help="print the request as JSON instead of sending it")
-    run.add_argument("--verbose", action="store_true", help="print the EventId on success")
-    run.add_argument("--debug", action="store_true",
-                     help="trace each step on stderr (never secrets)")
+    _add_run_options(parser)
+    parser.add_argument("--no-spool", action="store_true",
+                        help="never spool: an undelivered event exits 1")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the request as JSON instead of sending it")
     info = parser.add_argument_group("information")
     info.add_argument("--permissions", action="store_true",
                       help="print the IAM policy bosky needs")
     info.add_argument("--generate-config", action="store_true",
                       help="print a commented config file")
     info.add_argument("--version", action="store_true", help="print the version")
-    info.add_argument("-h", "--help", action="store_true", help="show this help")
 
 
-def build_parser():
+def _add_flush(parser):
+    _add_run_options(parser)
+
+
+def build_parser(command="emit"):
+    if command == "flush":
+        parser = _Parser(prog="bosky flush", usage="bosky flush [OPTIONS]",
+                         description=FLUSH_DESCRIPTION, epilog=FLUSH_EPILOG, add_help=False,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+        _add_flush(parser)
+        return parser
     parser = _Parser(prog="bosky", usage="bosky [STATUS] [OPTIONS] MESSAGE",
                      description=DESCRIPTION, epilog=EPILOG, add_help=False,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -104,9 +149,10 @@ def parse_args(parser, argv):
     """
     args, extras = parser.parse_known_args(argv)
     unknown = [word for word in extras if word.startswith("-") and word != "-"]
-    if unknown:
-        parser.error("unrecognized arguments: " + " ".join(unknown))
-    args.message = list(args.message) + extras
+    if unknown or (extras and not hasattr(args, "message")):
+        parser.error("unrecognized arguments: " + " ".join(unknown or extras))
+    if hasattr(args, "message"):
+        args.message = list(args.message) + extras
     return args
 
 
@@ -149,21 +195,38 @@ def load_settings(args, env):
     from bosky import config
     path = args.config or config.DEFAULT_CONFIG_PATH
     file_values = read_config_file(path, explicit=args.config is not None)
-    flags = {name: getattr(args, name) for name in config.SOURCES}
+    flags = {name: getattr(args, name, None) for name in config.SOURCES}
+    flags["no_spool"] = getattr(args, "no_spool", False)
     return config.resolve_settings(flags, env, file_values, path)
+
+
+def random_uuid():
+    """A random (version 4) UUID string, without importing uuid (it loads ctypes on 3.6)."""
+    import os
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    text = raw.hex()
+    return "-".join((text[:8], text[8:12], text[12:16], text[16:20], text[20:]))
 
 
 def make_deps(env, stdout, stderr, debug):
     import functools
+    import os
+    import random
     import time
-    from bosky import emit, transport
+    from bosky import transport, wiring
 
     def log(text):
         if debug:
             stderr.write("bosky: debug: {}\n".format(text))
 
+    def warn(text):
+        stderr.write("bosky: warning: {}\n".format(text))
+
     send = functools.partial(transport.send, env=env)
-    return emit.Deps(env, send, time.time, time.monotonic, stdout, log)
+    return wiring.Deps(env, send, time.time, time.monotonic, time.sleep, random.random,
+                       random_uuid, os.geteuid(), stdout, log, warn)
 
 
 def cmd_emit(args, env, streams):
@@ -190,6 +253,17 @@ def cmd_emit(args, env, streams):
                      verbose=args.verbose)
 
 
+def cmd_flush(args, env, streams):
+    from bosky import emit
+    _, stdout, stderr = streams
+    settings = load_settings(args, env)
+    return emit.flush(settings, make_deps(env, stdout, stderr, args.debug),
+                      verbose=args.verbose)
+
+
+COMMANDS = {"flush": cmd_flush}
+
+
 def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
     """Run bosky; return the exit status.  Arguments default to the real process's."""
     import os
@@ -199,15 +273,21 @@ def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
     debug = "--debug" in argv
+    command = argv[0] if argv and argv[0] in COMMANDS else "emit"
+    args = None
     try:
-        parser = build_parser()
-        args = parse_args(parser, argv)
+        parser = build_parser(command)
+        args = parse_args(parser, argv[1:] if command in COMMANDS else argv)
         if args.help:
             stdout.write(parser.format_help())
             return errors.EXIT_OK
-        return cmd_emit(args, env, (stdin, stdout, stderr))
+        run = COMMANDS.get(command, cmd_emit)
+        return run(args, env, (stdin, stdout, stderr))
     except errors.BoskyError as exc:
-        stderr.write("bosky: error: {}\n".format(exc.message))
+        stderr.write("bosky: {}: {}\n".format(exc.label, exc.message))
+        if getattr(args, "no_fail", False) and exc.exit_status in (
+                errors.EXIT_NOT_DELIVERED, errors.EXIT_TEMPFAIL):
+            return errors.EXIT_OK  # --no-fail: reporting must never stop the script
         return exc.exit_status
     except KeyboardInterrupt:
         stderr.write("bosky: interrupted; the event may not have been sent\n")

@@ -18,7 +18,8 @@ DEFAULT_DETAIL_TYPE = "User Data"
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 86400.0
 
-FILE_KEYS = ("project", "detail_type", "event_bus", "region", "endpoint_url", "timeout")
+FILE_KEYS = ("project", "detail_type", "event_bus", "region", "endpoint_url", "timeout",
+             "max_attempts", "spool_dir")
 
 # setting -> (flag, environment variables in order, config file key, default)
 SOURCES = {
@@ -30,6 +31,9 @@ SOURCES = {
                      "endpoint_url", None),
     "instance_id": ("--instance-id", ("BOSKY_INSTANCE_ID",), None, None),
     "timeout": ("--timeout", ("BOSKY_TIMEOUT",), "timeout", DEFAULT_TIMEOUT),
+    # None: keep retrying until the deadline (boot favours persistence over a fixed count).
+    "max_attempts": ("--max-attempts", ("AWS_MAX_ATTEMPTS",), "max_attempts", None),
+    "spool_dir": ("--spool-dir", ("BOSKY_SPOOL_DIR",), "spool_dir", None),
 }
 
 
@@ -87,6 +91,17 @@ def parse_timeout(value, origin):
     return seconds
 
 
+def parse_max_attempts(value, origin):
+    try:
+        attempts = int(value)
+    except (TypeError, ValueError):
+        attempts = 0
+    if attempts < 1:
+        raise errors.ValidationError(reason="invalid max attempts {!r} from {}: expected a "
+                                            "whole number, 1 or more".format(value, origin))
+    return attempts
+
+
 def resolve_settings(flags, env, file_values, config_path):
     """Settings from the flag values (dict, None = not given), env and config file."""
     values, origin = {}, {}
@@ -97,6 +112,10 @@ def resolve_settings(flags, env, file_values, config_path):
             value, where = default, "default"
         values[name], origin[name] = value, where or flag
     values["timeout"] = parse_timeout(values["timeout"], origin["timeout"])
+    if values["max_attempts"] is not None:
+        values["max_attempts"] = parse_max_attempts(values["max_attempts"],
+                                                    origin["max_attempts"])
+    values["no_spool"] = bool(flags.get("no_spool"))
     if values["region"] is not None:
         endpoints.check_region(values["region"], origin["region"])
     if values["endpoint_url"] is not None:

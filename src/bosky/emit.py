@@ -1,27 +1,16 @@
-"""The emit pipeline: settings -> identity -> region -> event -> credentials -> delivery.
+"""The emit pipeline: settings -> identity -> region -> event -> delivery -> result.
 
 `emit` reads as the numbered steps of one run.  Every input from the outside
-world arrives through `deps` (environment mapping, clocks, the HTTP sender,
-output streams), so tests can drive it against loopback stand-ins.
+world arrives through `wiring.Deps`, so tests can drive it against loopback
+stand-ins.  Delivery never reports success without an EventId; an event that
+could not be delivered in time for a transient reason is spooled (exit 75).
 """
 
-import datetime
 import json
 
-from bosky import credentials, errors, eventbridge, events, identity, imds
-from bosky.deadline import Deadline
-
-
-class Deps(object):
-    """What a run needs from the outside world; built in `cli.main`."""
-
-    def __init__(self, env, send, wall_clock, monotonic, stdout, log):
-        self.env = env
-        self.send = send              # transport.send with the env bound
-        self.wall_clock = wall_clock  # time.time
-        self.monotonic = monotonic    # time.monotonic
-        self.stdout = stdout
-        self.log = log                # debug trace; a no-op without --debug
+from bosky import backlog, errors, eventbridge, events, identity, imds
+from bosky.delivery import Target
+from bosky.wiring import Run
 
 
 def resolve_identity(settings, imds_client, log):
@@ -51,14 +40,6 @@ def resolve_region(settings, found, imds_client, log):
     return region
 
 
-def credential_providers(env, imds_client):
-    """The chain, in the SDKs' order; later issues insert more providers here."""
-    return [
-        ("environment variables", lambda: credentials.from_environment(env)),
-        ("instance profile (IMDS)", lambda: credentials.from_instance_profile(imds_client)),
-    ]
-
-
 def dry_run_document(url, region, entries):
     return json.dumps({"endpoint": url, "region": region,
                        "request": json.loads(events.request_body(entries).decode("utf-8"))},
@@ -66,36 +47,92 @@ def dry_run_document(url, region, entries):
 
 
 def emit(settings, status, message, deps, dry_run=False, verbose=False):
-    """Send one event; return the exit status (errors are raised)."""
+    """Send one event; return the exit status (failures are raised)."""
     log = deps.log
     # 1. Refuse bad names before any network wait.
     events.check_names(settings.project, settings.detail_type)
     events.check_status(status)
-    deadline = Deadline(settings.timeout, deps.monotonic)
-    imds_client = imds.ImdsClient(deps.send, deps.env, deadline, log)
+    run = Run(settings, deps)
     # 2. Which instance, in which region, to which endpoint.
-    found = resolve_identity(settings, imds_client, log)
-    region = resolve_region(settings, found, imds_client, log)
-    url = eventbridge.endpoint_url(region, settings.endpoint_url)
-    log("endpoint {}{}".format(url, " from " + settings.origin["endpoint_url"]
+    found = resolve_identity(settings, run.imds, log)
+    region = resolve_region(settings, found, run.imds, log)
+    target = Target(eventbridge.endpoint_url(region, settings.endpoint_url), region)
+    log("endpoint {}{}".format(target.url, " from " + settings.origin["endpoint_url"]
                                if settings.endpoint_url else ""))
     # 3. The event, checked against EventBridge's rules.
-    epoch = deps.wall_clock()
-    entry = events.build_entry(settings.project, settings.detail_type,
-                               events.build_detail(status, message, found.instance_id),
-                               [found.resource], settings.event_bus, epoch)
+    detail = events.build_detail(status, message, found.instance_id, deps.token())
+    entry = events.build_entry(settings.project, settings.detail_type, detail,
+                               [found.resource], settings.event_bus, run.sender.now())
     events.validate_entry(entry)
     log("event: {} bytes by EventBridge's count".format(events.entry_size(entry)))
     if dry_run:
-        deps.stdout.write(dry_run_document(url, region, [entry]) + "\n")
+        deps.stdout.write(dry_run_document(target.url, region, [entry]) + "\n")
         return errors.EXIT_OK
-    # 4. Credentials, then one signed PutEvents.
-    creds = credentials.resolve_credentials(credential_providers(deps.env, imds_client))
-    log("credentials from {} (key id ****{})".format(creds.source, creds.access_key_id[-4:]))
-    now = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
-    timeout = deadline.timeout_for(deadline.total, "sending the event to EventBridge")
-    event_ids = eventbridge.put_events(deps.send, url, region, creds, [entry], now, timeout)
-    log("EventBridge accepted the event: EventId {}".format(event_ids[0]))
+    # 4. Deliver with retries until the deadline; then report, or keep it for later.
+    outcome = run.sender.deliver([entry], target, fresh=True)
+    if outcome.accepted:
+        log("EventBridge accepted the event: EventId {} (attempt {})".format(
+            outcome.accepted[0][1], outcome.attempts))
+        if verbose:
+            deps.stdout.write(outcome.accepted[0][1] + "\n")
+        flush_backlog(run)
+        return errors.EXIT_OK
+    raise_undelivered(run, outcome, entry, target)
+
+
+def raise_undelivered(run, outcome, entry, target):
+    """Raise the error for an event that was not accepted, spooling it if that can help."""
+    if outcome.rejected:
+        raise outcome.rejected[0][1]
+    if outcome.fatal:
+        raise outcome.fatal
+    reason = outcome.last_error.message if outcome.last_error else "no attempt was possible"
+    if run.settings.no_spool:
+        raise errors.NotDeliveredError(reason=reason, attempts=outcome.attempts)
+    path = backlog.keep(run.spool(), entry, target, reason, run.deps)
+    raise errors.SpooledError(reason=reason, path=path, attempts=outcome.attempts)
+
+
+def flush_backlog(run):
+    """After a success, send what earlier runs spooled, within what is left of the deadline.
+
+    Best effort by design: this run's own event was delivered, so nothing
+    here may turn its success into a failure; problems go to --debug.
+    """
+    if run.settings.no_spool:
+        return
+    try:
+        the_spool = run.spool()
+        if not the_spool.records():
+            return
+        report = backlog.flush(the_spool, run.sender, keep_waiting=lambda: False)
+        run.deps.log("backlog: sent {}, {} still spooled{}".format(
+            report.sent, report.remaining, " (another flush is running)" if report.busy else ""))
+    except (errors.BoskyError, OSError) as exc:
+        run.deps.log("backlog not flushed: {}".format(exc))
+
+
+def flush(settings, deps, verbose=False):
+    """`bosky flush`: send the spool's events; the exit status says what is left."""
+    run = Run(settings, deps)
+    the_spool = run.spool()
+    report = backlog.flush(the_spool, run.sender, keep_waiting=run.wait_a_little)
+    if report.busy:
+        deps.warn("another bosky flush holds {}; it will send the events".format(
+            the_spool.path))
+        return errors.EXIT_OK
+    for name, why in report.bad:
+        deps.warn("unreadable spool file {} moved to {}/: {}".format(name, "bad", why))
     if verbose:
-        deps.stdout.write(event_ids[0] + "\n")
-    return errors.EXIT_OK
+        deps.stdout.write("sent {} events; {} still spooled in {}\n".format(
+            report.sent, report.remaining, the_spool.path))
+    if report.fatal:
+        raise report.fatal
+    if report.rejected:
+        raise errors.RejectedError(count=len(report.rejected), path=the_spool.path,
+                                   first=report.rejected[0][1].message)
+    if report.remaining:
+        raise errors.FlushIncompleteError(
+            remaining=report.remaining, path=the_spool.path,
+            reason=report.last_error.message if report.last_error else "out of time")
+    return errors.EXIT_NOT_DELIVERED if report.bad else errors.EXIT_OK

@@ -9,6 +9,7 @@ fields stay available to tests.  Only `cli.main` catches them: it prints
 EXIT_OK = 0
 EXIT_NOT_DELIVERED = 1
 EXIT_USAGE = 2
+EXIT_TEMPFAIL = 75      # EX_TEMPFAIL: spooled, `bosky flush` will deliver it
 EXIT_INTERRUPTED = 130
 
 
@@ -17,6 +18,7 @@ class BoskyError(Exception):
 
     fmt = "{reason}"
     exit_status = EXIT_NOT_DELIVERED
+    label = "error"   # cli.main prints "bosky: <label>: <message>"
 
     def __init__(self, **fields):
         self.fields = fields
@@ -54,11 +56,6 @@ class PartialCredentialsError(BoskyError):
 
 
 # -- exit 1: the environment or the service stopped delivery -----------------
-
-
-class NoRegionError(BoskyError):
-    fmt = ("no AWS region: {reason}; pass --region, or set AWS_REGION "
-           "(or AWS_DEFAULT_REGION)")
 
 
 class NoCredentialsError(BoskyError):
@@ -103,9 +100,11 @@ class ServiceError(BoskyError):
     fmt = ("{service} rejected the request: {code}: {detail}"
            "{request_id_text}{hint_text}")
 
-    def __init__(self, service, code, detail, request_id="", hint="", status=0):
+    def __init__(self, service, code, detail, request_id="", hint="", status=0,
+                 server_date=""):
+        # server_date: the reply's Date header, from which clock skew is measured.
         super().__init__(service=service, code=code, detail=detail, status=status,
-                         **_reply_suffixes(request_id, hint))
+                         server_date=server_date, **_reply_suffixes(request_id, hint))
 
 
 class EntryFailedError(BoskyError):
@@ -125,6 +124,36 @@ class UnexpectedReplyError(BoskyError):
     def __init__(self, service, reason, request_id=""):
         super().__init__(service=service, reason=reason,
                          **_reply_suffixes(request_id, ""))
+
+
+class SpooledError(BoskyError):
+    """Not delivered in time for a transient reason; kept in the spool for `bosky flush`."""
+
+    label = "spooled"
+    fmt = ("not delivered after {attempts} attempt(s): {reason}; the event is kept in "
+           "{path} and `bosky flush` will send it")
+    exit_status = EXIT_TEMPFAIL
+
+
+class NotDeliveredError(BoskyError):
+    fmt = ("not delivered after {attempts} attempt(s): {reason}; not spooled "
+           "(--no-spool)")
+
+
+class FlushIncompleteError(BoskyError):
+    label = "spooled"
+    fmt = ("{remaining} event(s) are still spooled in {path} ({reason}); "
+           "run bosky flush again later")
+    exit_status = EXIT_TEMPFAIL
+
+
+class RejectedError(BoskyError):
+    fmt = ("EventBridge rejected {count} spooled event(s) for good; they were moved to "
+           "{path}/rejected/. The first: {first}")
+
+
+class SpoolError(BoskyError):
+    fmt = "spool {path}: {reason}"
 
 
 class DeadlineExceeded(BoskyError):

@@ -58,7 +58,10 @@ def parse_error_reply(response):
 
 
 def put_events(send, url, region, credentials, entries, now, timeout):
-    """Send `entries`; return their EventIds, or raise naming why they were not accepted."""
+    """Send `entries` once; return (EntryResult per entry, request id).
+
+    Raises ServiceError for an error reply, TransportError when there was none.
+    """
     body = events.request_body(entries)
     headers = sigv4.sign_request(
         "POST", url, {"Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET}, body,
@@ -69,5 +72,6 @@ def put_events(send, url, region, credentials, entries, now, timeout):
     if reply.status != 200:
         code, message = parse_error_reply(reply)
         raise errors.ServiceError(SERVICE_LABEL, code, message, request_id,
-                                  ERROR_HINTS.get(code, ""), status=reply.status)
-    return events.read_put_events_reply(reply.body, len(entries), request_id)
+                                  ERROR_HINTS.get(code, ""), status=reply.status,
+                                  server_date=reply.headers.get("date", ""))
+    return events.read_put_events_reply(reply.body, len(entries), request_id), request_id

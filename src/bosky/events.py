@@ -10,6 +10,7 @@ import re
 from bosky import errors
 
 MAX_ENTRY_BYTES = 262144          # "less than 256 KB" for the whole request
+MAX_BATCH_ENTRIES = 10            # entries per PutEvents call
 TIME_FIELD_BYTES = 14             # what a Time field adds to the size
 MAX_SOURCE_CHARS = 256
 MAX_DETAIL_TYPE_CHARS = 128
@@ -41,10 +42,12 @@ def sanitize_text(text):
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def build_detail(status, message, instance_id):
+def build_detail(status, message, instance_id, event_uuid):
     # A JSON encoder, never string formatting: quotes, backslashes and newlines
     # in the message must not break or forge the event (the 2017 tool's bug).
-    detail = {"Status": status, "Message": message, "InstanceId": instance_id}
+    # EventUuid lets consumers drop the rare duplicate of at-least-once delivery.
+    detail = {"Status": status, "Message": message, "InstanceId": instance_id,
+              "EventUuid": event_uuid}
     return json.dumps(detail, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -119,11 +122,30 @@ def request_body(entries):
     return json.dumps({"Entries": entries}, separators=(",", ":")).encode("utf-8")
 
 
+class EntryResult(object):
+    """One entry's fate in a PutEvents reply: an EventId, or an error code and message."""
+
+    __slots__ = ("event_id", "error_code", "error_message")
+
+    def __init__(self, event_id=None, error_code=None, error_message=None):
+        self.event_id = event_id
+        self.error_code = error_code
+        self.error_message = error_message
+
+
+def _entry_result(item):
+    if isinstance(item, dict) and item.get("EventId"):
+        return EntryResult(event_id=str(item["EventId"]))
+    item = item if isinstance(item, dict) else {}
+    return EntryResult(error_code=str(item.get("ErrorCode") or "UnknownError"),
+                       error_message=str(item.get("ErrorMessage") or "(no message)"))
+
+
 def read_put_events_reply(body, entry_count, request_id=""):
-    """Event IDs from a 200 PutEvents reply; raise for any entry not accepted.
+    """One EntryResult per request entry, in order, from a 200 PutEvents reply.
 
     A 200 can still carry FailedEntryCount > 0 (the entry-level failure the Go
-    tools ignored), so each result entry is checked for an EventId.
+    tools ignored): an entry counts as accepted only when it has an EventId.
     """
     try:
         reply = json.loads(body.decode("utf-8"))
@@ -137,15 +159,31 @@ def read_put_events_reply(body, entry_count, request_id=""):
             service="EventBridge", request_id=request_id,
             reason="{} results for {} entries".format(
                 len(results) if isinstance(results, list) else "no", entry_count))
-    for result in results:
-        if not isinstance(result, dict) or not result.get("EventId"):
-            code = result.get("ErrorCode", "UnknownError") if isinstance(result, dict) else "?"
-            detail = result.get("ErrorMessage", "") if isinstance(result, dict) else ""
-            raise errors.EntryFailedError(code=code, detail=detail or "(no message)",
-                                          request_id=request_id,
-                                          hint=ENTRY_ERROR_HINTS.get(code, ""))
-    if failed:
+    parsed = [_entry_result(item) for item in results]
+    if failed != sum(1 for r in parsed if r.event_id is None):
         raise errors.UnexpectedReplyError(
             service="EventBridge", request_id=request_id,
-            reason="FailedEntryCount is {} but every entry has an EventId".format(failed))
-    return [r["EventId"] for r in results]
+            reason="FailedEntryCount {} does not match the entries".format(failed))
+    return parsed
+
+
+def entry_error(result, request_id=""):
+    """The error to report for a failed EntryResult."""
+    return errors.EntryFailedError(code=result.error_code, detail=result.error_message,
+                                   request_id=request_id,
+                                   hint=ENTRY_ERROR_HINTS.get(result.error_code, ""))
+
+
+def batch_entries(entries, max_count=MAX_BATCH_ENTRIES, max_bytes=MAX_ENTRY_BYTES):
+    """Split entries, in order, into PutEvents batches: at most 10, within the size limit."""
+    batches, current, size = [], [], 0
+    for entry in entries:
+        entry_bytes = entry_size(entry)
+        if current and (len(current) == max_count or size + entry_bytes > max_bytes):
+            batches.append(current)
+            current, size = [], 0
+        current.append(entry)
+        size += entry_bytes
+    if current:
+        batches.append(current)
+    return batches
