@@ -9,6 +9,7 @@ spec, sharing no code with bosky), so a signing bug cannot hide.
 Standard library only, and Python 3.6 compatible, like bosky itself.
 """
 
+import calendar
 import hashlib
 import hmac
 import http.server
@@ -19,6 +20,7 @@ import struct
 import threading
 import time
 import uuid
+from email.utils import formatdate
 from urllib.parse import urlsplit
 
 TEST_KEY_ID = "AKIDSTANDIN0EXAMPLE"
@@ -204,26 +206,42 @@ def verify_sigv4(request, secrets, host):
 
 
 class EventBridgeStandIn(StandIn):
-    """PutEvents as EventBridge answers it.
+    """PutEvents as EventBridge answers it, with faults on demand.
 
-    mode: "accept"; "partial" (HTTP 200, the entry failed with `entry_error`);
-    "error" (HTTP `error_status` with `error_type`/`error_message`); "hang";
-    "reset"; "garbage" (200 with a body that is not JSON).  `region` and
-    `token` are what a correctly signed request must carry.
+    mode (every request) or script (one mode per request, in order, then mode):
+    "accept"; "partial" (HTTP 200, every entry failed with `entry_error`);
+    "throttle" (400 ThrottlingException); "500" (500 InternalFailure); "error"
+    (HTTP `error_status` with `error_type`/`error_message`); "hang"; "reset";
+    "garbage" (200 with a body that is not JSON).
+    entry_failures: one set of entry indexes per request, failed with `entry_error`.
+    clock_offset: seconds the service's clock is ahead; it sends a Date header and,
+    like AWS, refuses signatures more than 5 minutes from its clock.
+    rate_limit: requests accepted per second; the rest are throttled.
+    `region` and `token` are what a correctly signed request must carry.
     """
 
     def __init__(self, mode="accept", region="us-east-1", token=None, secrets=None):
         super().__init__()
         self.mode, self.region, self.token = mode, region, token
         self.secrets = secrets or {TEST_KEY_ID: TEST_SECRET}
+        self.script, self.entry_failures = [], []
+        self.clock_offset, self.rate_limit = 0.0, None
         self.entry_error = ("ThrottlingException", "Rate exceeded")
         self.error_status, self.error_type = 400, "AccessDeniedException"
         self.error_message = "User is not authorized to perform: events:PutEvents"
         self.accepted = []  # entries that passed every check, with their EventIds
+        self._lock = threading.Lock()
+        self._recent = []   # times of recent admitted requests, for rate_limit
+
+    def now(self):
+        return time.time() + self.clock_offset
+
+    def _reply(self, status, body):
+        return status, {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": str(uuid.uuid4()),
+                        "Date": formatdate(self.now(), usegmt=True)}, body
 
     def _error(self, status, code, message):
-        body = json.dumps({"__type": code, "message": message}).encode("utf-8")
-        return status, {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": "err-" + code}, body
+        return self._reply(status, json.dumps({"__type": code, "message": message}).encode())
 
     def check(self, request):
         """(status, code, message) of the first rule the request breaks, else None."""
@@ -243,26 +261,61 @@ class EventBridgeStandIn(StandIn):
         if self.token and (request.header("x-amz-security-token") != self.token
                            or "x-amz-security-token" not in signed.split(";")):
             return 403, "UnrecognizedClientException", "session token missing or unsigned"
-        return None
+        return self._check_time(request.header("x-amz-date"))
+
+    def _check_time(self, stamp):
+        signed_at = calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ"))
+        now = self.now()
+        if abs(signed_at - now) <= 300:
+            return None
+        text = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+        if signed_at < now:
+            return 400, "InvalidSignatureException", (
+                "Signature expired: {} is now earlier than {} ({} - 5 min.)".format(
+                    stamp, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now - 300)), text))
+        return 400, "InvalidSignatureException", (
+            "Signature not yet current: {} is still later than {} ({} + 5 min.)".format(
+                stamp, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now + 300)), text))
+
+    def _next_mode(self):
+        with self._lock:
+            return self.script.pop(0) if self.script else self.mode
+
+    def _admit(self):
+        with self._lock:
+            now = time.time()
+            self._recent = [t for t in self._recent if now - t < 1.0]
+            if self.rate_limit is not None and len(self._recent) >= self.rate_limit:
+                return False
+            self._recent.append(now)
+            return True
 
     def respond(self, request):
-        if self.mode in ("hang", "reset"):
-            return self.mode, {}, b""
+        mode = self._next_mode()
+        if mode in ("hang", "reset"):
+            return mode, {}, b""
         problem = self.check(request)
         if problem:
             return self._error(*problem)
-        if self.mode == "error":
+        if mode == "throttle" or not self._admit():
+            return self._error(400, "ThrottlingException", "Rate exceeded")
+        if mode == "500":
+            return self._error(500, "InternalFailure", "We encountered an internal error.")
+        if mode == "error":
             return self._error(self.error_status, self.error_type, self.error_message)
-        if self.mode == "garbage":
-            return 200, {"Content-Type": CONTENT_TYPE}, b"<html>proxy says hi</html>"
+        if mode == "garbage":
+            return self._reply(200, b"<html>proxy says hi</html>")
         entries = json.loads(request.body.decode("utf-8"))["Entries"]
-        results = [self._result(entry) for entry in entries]
+        with self._lock:
+            failing = self.entry_failures.pop(0) if self.entry_failures else (
+                set(range(len(entries))) if mode == "partial" else set())
+        results = [self._result(entry, i in failing) for i, entry in enumerate(entries)]
         failed = sum(1 for r in results if "ErrorCode" in r)
-        body = json.dumps({"FailedEntryCount": failed, "Entries": results}).encode("utf-8")
-        return 200, {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": str(uuid.uuid4())}, body
+        return self._reply(200, json.dumps({"FailedEntryCount": failed,
+                                            "Entries": results}).encode("utf-8"))
 
-    def _result(self, entry):
-        if self.mode == "partial":
+    def _result(self, entry, fail):
+        if fail:
             return {"ErrorCode": self.entry_error[0], "ErrorMessage": self.entry_error[1]}
         try:
             detail = json.loads(entry["Detail"])
@@ -272,4 +325,3 @@ class EventBridgeStandIn(StandIn):
         event_id = str(uuid.uuid4())
         self.accepted.append({"EventId": event_id, "entry": entry, "detail": detail})
         return {"EventId": event_id}
-
