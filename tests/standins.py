@@ -212,7 +212,8 @@ class EventBridgeStandIn(StandIn):
     "accept"; "partial" (HTTP 200, every entry failed with `entry_error`);
     "throttle" (400 ThrottlingException); "500" (500 InternalFailure); "error"
     (HTTP `error_status` with `error_type`/`error_message`); "hang"; "reset";
-    "garbage" (200 with a body that is not JSON).
+    "garbage" (200 with a body that is not JSON); "lost" (accepted, then the
+    connection is reset before the reply).
     entry_failures: one set of entry indexes per request, failed with `entry_error`.
     clock_offset: seconds the service's clock is ahead; it sends a Date header and,
     like AWS, refuses signatures more than 5 minutes from its clock.
@@ -310,6 +311,8 @@ class EventBridgeStandIn(StandIn):
             failing = self.entry_failures.pop(0) if self.entry_failures else (
                 set(range(len(entries))) if mode == "partial" else set())
         results = [self._result(entry, i in failing) for i, entry in enumerate(entries)]
+        if mode == "lost":  # accepted, but the reply never arrives (at-least-once's duplicate)
+            return "reset", {}, b""
         failed = sum(1 for r in results if "ErrorCode" in r)
         return self._reply(200, json.dumps({"FailedEntryCount": failed,
                                             "Entries": results}).encode("utf-8"))

@@ -1,0 +1,57 @@
+"""The retry rules as pure functions: classification, backoff schedule, clock offset."""
+
+import calendar
+
+import pytest
+
+from bosky import errors, retry
+
+
+def service_error(code, status=400, detail="x", date=""):
+    return errors.ServiceError("EventBridge", code, detail, status=status, server_date=date)
+
+
+@pytest.mark.parametrize("attempt,kind,expected", [
+    (1, retry.THROTTLE, 1.0), (2, retry.THROTTLE, 2.0), (5, retry.THROTTLE, 16.0),
+    (6, retry.THROTTLE, 20.0), (30, retry.THROTTLE, 20.0),
+    (1, retry.TRANSIENT, 0.05), (4, retry.TRANSIENT, 0.4), (12, retry.TRANSIENT, 20.0),
+])
+def test_backoff_ceiling_doubles_and_caps_at_20_seconds(attempt, kind, expected):
+    assert retry.backoff_delay(attempt, kind, lambda: 1.0) == pytest.approx(expected)
+
+
+def test_backoff_is_full_jitter_below_the_ceiling():
+    assert retry.backoff_delay(3, retry.THROTTLE, lambda: 0.25) == pytest.approx(1.0)
+    assert retry.backoff_delay(3, retry.THROTTLE, lambda: 0.0) == 0.0
+
+
+SKEW_TEXT = "Signature expired: 20261121T100000Z is now earlier than 20261121T100500Z"
+A_DATE = "Sat, 21 Nov 2026 10:10:00 GMT"
+
+
+@pytest.mark.parametrize("error,kind", [
+    (service_error("ThrottlingException"), retry.THROTTLE),
+    (service_error("Throttling"), retry.THROTTLE),
+    (service_error("InternalFailure", 500), retry.TRANSIENT),
+    (service_error("503", 503), retry.TRANSIENT),
+    (service_error("ServiceUnavailable", 503), retry.TRANSIENT),
+    (service_error("AccessDeniedException"), retry.FATAL),
+    (service_error("ValidationException"), retry.FATAL),
+    (service_error("429", 429), retry.FATAL),  # as in the SDKs' standard mode
+    (service_error("InvalidSignatureException", detail=SKEW_TEXT, date=A_DATE), retry.SKEW),
+    (service_error("InvalidSignatureException", detail=SKEW_TEXT), retry.FATAL),
+    (service_error("InvalidSignatureException", detail="does not match", date=A_DATE),
+     retry.FATAL),
+    (errors.TransportError("PutEvents", "read", "no reply", "http://x", 1.0), retry.TRANSIENT),
+    (errors.UnexpectedReplyError("EventBridge", "not JSON"), retry.TRANSIENT),
+    (errors.NoCredentialsError(reason="none"), retry.FATAL),
+])
+def test_classification(error, kind):
+    assert retry.classify(error) == kind
+
+
+def test_clock_offset_from_the_date_header():
+    local = calendar.timegm((2026, 11, 21, 10, 0, 0)) - 600.0  # ten minutes behind
+    assert retry.clock_offset("Sat, 21 Nov 2026 10:00:00 GMT", local) == 600.0
+    assert retry.clock_offset("garbage", local) is None
+    assert retry.clock_offset("", local) is None
