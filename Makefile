@@ -5,7 +5,7 @@ DESTDIR ?=
 PYZ := dist/bosky.pyz
 SOURCES := build_pyz.py $(wildcard src/bosky/*.py)
 
-.PHONY: all test demo install clean pytest
+.PHONY: all test demo install clean pytest bench
 
 all: $(PYZ)
 
@@ -30,3 +30,6 @@ install: $(PYZ)
 
 clean:
 	rm -rf dist .pytest_cache src/bosky/__pycache__ tests/__pycache__
+
+bench: $(PYZ)
+	$(PYTHON) bench/delivery.py

@@ -55,3 +55,36 @@ def test_clock_offset_from_the_date_header():
     assert retry.clock_offset("Sat, 21 Nov 2026 10:00:00 GMT", local) == 600.0
     assert retry.clock_offset("garbage", local) is None
     assert retry.clock_offset("", local) is None
+
+
+# -- the deadline counts from process start ----------------------------------------
+
+STAT = "4242 (python3 (x) y) S 1 4242 4242 0 -1 4194304 1 0 0 0 0 0 0 0 20 0 1 0 {start} 1 1"
+
+
+def test_process_age_counts_from_the_process_start_time():
+    from bosky import deadline
+    # started at tick 10000 (100 s after boot at 100 ticks/s); uptime now 101.5 s
+    assert deadline.process_age(STAT.format(start=10000), "101.50 99.0", 100) == \
+        pytest.approx(1.5)
+
+
+def test_an_exec_from_an_old_shell_is_not_charged_to_the_deadline():
+    from bosky import deadline
+    assert deadline.process_age(STAT.format(start=10000), "700.00 1.0", 100) is None
+
+
+def test_unreadable_proc_text_gives_no_age():
+    from bosky import deadline
+    assert deadline.process_age("garbage", "1.0", 100) is None
+    assert deadline.process_age(STAT.format(start=1), "", 100) is None
+
+
+def test_deadline_starts_with_the_time_already_used():
+    from bosky.deadline import Deadline
+    now = [100.0]
+    limit = Deadline(4.0, lambda: now[0], already_used=1.5)
+    assert limit.remaining() == pytest.approx(2.5)
+    now[0] += 2.5
+    with pytest.raises(errors.DeadlineExceeded):
+        limit.timeout_for(10.0, "sending")

@@ -210,6 +210,19 @@ def random_uuid():
     return "-".join((text[:8], text[8:12], text[12:16], text[16:20], text[20:]))
 
 
+def read_process_age(started):
+    """Seconds since this process started (Linux /proc), else since `main` began."""
+    import os
+    import time
+    from bosky import deadline
+    try:
+        with open("/proc/self/stat") as stat, open("/proc/uptime") as uptime:
+            age = deadline.process_age(stat.read(), uptime.read(), os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError):
+        age = None
+    return age if age is not None else time.monotonic() - started
+
+
 def make_deps(env, stdout, stderr, debug):
     import functools
     import os
@@ -217,16 +230,20 @@ def make_deps(env, stdout, stderr, debug):
     import time
     from bosky import transport, wiring
 
+    started = time.monotonic()
+
     def log(text):
         if debug:
-            stderr.write("bosky: debug: {}\n".format(text))
+            stderr.write("bosky: debug: [{:6.3f}s] {}\n".format(time.monotonic() - started,
+                                                               text))
 
     def warn(text):
         stderr.write("bosky: warning: {}\n".format(text))
 
     send = functools.partial(transport.send, env=env)
     return wiring.Deps(env, send, time.time, time.monotonic, time.sleep, random.random,
-                       random_uuid, os.geteuid(), stdout, log, warn)
+                       random_uuid, os.geteuid(), stdout, log, warn,
+                       age=lambda: read_process_age(started))
 
 
 def cmd_emit(args, env, streams):

@@ -90,6 +90,7 @@ def raise_undelivered(run, outcome, entry, target):
     if run.settings.no_spool:
         raise errors.NotDeliveredError(reason=reason, attempts=outcome.attempts)
     path = backlog.keep(run.spool(), entry, target, reason, run.deps)
+    run.deps.log("kept in the spool: " + path)
     raise errors.SpooledError(reason=reason, path=path, attempts=outcome.attempts)
 
 

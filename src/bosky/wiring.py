@@ -15,7 +15,7 @@ class Deps(object):
     """The outside world, passed in: nothing below cli reads it directly."""
 
     def __init__(self, env, send, wall_clock, monotonic, sleep, random, token, euid,
-                 stdout, log, warn):
+                 stdout, log, warn, age=lambda: 0.0):
         self.env = env
         self.send = send              # transport.send with the env bound
         self.wall_clock = wall_clock  # time.time
@@ -27,6 +27,7 @@ class Deps(object):
         self.stdout = stdout
         self.log = log                # --debug trace; a no-op otherwise
         self.warn = warn              # a line on stderr, always shown
+        self.age = age                # seconds this process has already run
 
 
 def credential_providers(env, imds_client):
@@ -43,7 +44,10 @@ class Run(object):
     def __init__(self, settings, deps):
         self.settings = settings
         self.deps = deps
-        self.deadline = Deadline(settings.timeout, deps.monotonic)
+        used = deps.age()
+        self.deadline = Deadline(settings.timeout, deps.monotonic, already_used=used)
+        deps.log("deadline {:g} s, of which start-up used {:.3f} s".format(settings.timeout,
+                                                                          used))
         self.imds = imds.ImdsClient(deps.send, deps.env, self.deadline, deps.log)
         self.sender = Sender(deps, self._resolve_credentials, self.deadline,
                              settings.max_attempts)
