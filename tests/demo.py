@@ -5,13 +5,15 @@ Starts loopback stand-ins for IMDS (IMDSv2 required, an instance profile
 role) and EventBridge (checks the SigV4 signature and session token), runs
 the built dist/bosky.pyz the way user data would, and prints what the
 stand-in received.  Then shows a failure EventBridge reports inside a 200
-reply, which bosky refuses to call delivered.
+reply for good, which bosky refuses to call delivered, and an outage that
+outlasts the deadline: the event is spooled and `bosky flush` delivers it.
 """
 
 import json
 import os
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import standins  # noqa: E402
@@ -21,11 +23,15 @@ PYZ = os.path.join(ROOT, "dist", "bosky.pyz")
 ROLE_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE"
 
 
+SPOOL = tempfile.mkdtemp(prefix="bosky-demo-")
+
+
 def run_bosky(args, imds, eventbridge):
     # A boot-time environment: no HOME, no AWS variables, only the stand-ins' addresses.
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NO_PROXY": "127.0.0.1",
            "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url,
-           "AWS_ENDPOINT_URL_EVENTBRIDGE": eventbridge.url}
+           "AWS_ENDPOINT_URL_EVENTBRIDGE": eventbridge.url,
+           "BOSKY_SPOOL_DIR": os.path.join(SPOOL, "spool")}
     command = [sys.executable, PYZ] + args
     print("$ bosky " + " ".join(_quote(a) for a in args))
     result = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -67,15 +73,27 @@ def main():
         first = run_bosky(["--fail", "artifact download returned 404", "--project", "demo",
                            "--verbose"], imds, eventbridge)
         show_received(imds, eventbridge)
-        print("== 2. EventBridge answers 200 but throttled the entry: not delivered\n")
+        print("== 2. EventBridge answers 200 but refused the entry for good: not delivered\n")
         eventbridge.mode = "partial"
+        eventbridge.entry_error = ("NotAuthorizedForSourceException",
+                                   "Not authorized for the source demo")
         second = run_bosky(["--pass", "user data finished", "--project", "demo"],
                            imds, eventbridge)
+        print("== 3. EventBridge unreachable for longer than --timeout: spooled, then flushed\n")
+        eventbridge.mode = "reset"
+        third = run_bosky(["--pass", "user data finished", "--project", "demo", "--timeout",
+                           "2"], imds, eventbridge)
+        eventbridge.mode = "accept"
+        flushed = run_bosky(["flush", "--verbose"], imds, eventbridge)
+        print("the stand-in now holds: " + ", ".join(
+            "{} ({})".format(item["detail"]["Message"], item["detail"]["Status"])
+            for item in eventbridge.accepted) + "\n")
     finally:
         imds.stop()
         eventbridge.stop()
-    ok = first == 0 and second == 1
-    print("demo {}".format("finished: delivered, then correctly refused" if ok else "FAILED"))
+    ok = (first, second, third, flushed) == (0, 1, 75, 0)
+    print("demo {}".format("finished: delivered, refused, spooled and flushed" if ok
+                           else "FAILED"))
     return 0 if ok else 1
 
 

@@ -237,6 +237,7 @@ class EventBridgeStandIn(StandIn):
         self.error_status, self.error_type = 400, "AccessDeniedException"
         self.error_message = "User is not authorized to perform: events:PutEvents"
         self.accepted = []  # entries that passed every check, with their EventIds
+        self.throttled = 0  # requests answered ThrottlingException
         self._lock = threading.Lock()
         self._recent = []   # times of recent admitted requests, for rate_limit
 
@@ -305,6 +306,7 @@ class EventBridgeStandIn(StandIn):
         if problem:
             return self._error(*problem)
         if mode == "throttle" or not self._admit():
+            self.throttled += 1
             return self._error(400, "ThrottlingException", "Rate exceeded")
         if mode == "500":
             return self._error(500, "InternalFailure", "We encountered an internal error.")

@@ -69,5 +69,23 @@ def test_help_documents_every_flag():
     for flag in ("--pass", "--success", "--fail", "--info", "--status", "--project",
                  "--instance-id", "--detail-type", "--event-bus", "--region", "--endpoint-url",
                  "--timeout", "--dry-run", "--verbose", "--debug", "--permissions", "--config",
-                 "--generate-config", "--version", "--help"):
+                 "--generate-config", "--version", "--help", "--max-attempts", "--spool-dir",
+                 "--no-spool", "--no-fail", "bosky flush", "75"):
         assert flag in text, flag
+
+
+def test_flush_help_documents_its_options_and_exit_statuses():
+    status, out, _ = run_main(["flush", "--help"])
+    assert status == 0 and out.startswith("usage: bosky flush")
+    for text in ("--timeout", "--spool-dir", "--max-attempts", "--no-fail", "75"):
+        assert text in out, text
+
+
+def test_flush_takes_no_message():
+    status, _, err = run_main(["flush", "stray"])
+    assert status == 2 and "unrecognized arguments: stray" in err
+
+
+def test_no_fail_does_not_hide_usage_errors():
+    status, _, err = run_main(["--no-fail", "--pass", "--fail", "m"])
+    assert status == 2 and "choose one status" in err

@@ -115,7 +115,7 @@ def test_flush_sends_spooled_events_oldest_first_and_empties_the_spool(pyz, even
     assert result.returncode == 0, result.stderr
     assert messages(eventbridge) == ["event 0", "event 1", "event 2"]
     assert spool_module.Spool(spool_dir, os.geteuid()).records() == []
-    assert result.stdout.decode().startswith("sent 3 events; 0 still spooled")
+    assert result.stdout.decode().startswith("sent 3 event(s); 0 still spooled")
 
 
 def test_flush_batches_at_most_ten_entries(pyz, eventbridge, spool_dir):
@@ -204,3 +204,17 @@ def test_concurrent_flushes_send_each_event_once(pyz, eventbridge, spool_dir):
     codes = [p.wait(timeout=60) for p in procs]
     assert codes == [0, 0, 0, 0], [p.stderr.read() for p in procs]
     assert sorted(messages(eventbridge)) == sorted("spooled {}".format(i) for i in range(30))
+
+
+def test_a_full_spool_drops_the_oldest_and_says_so(pyz, eventbridge, spool_dir):
+    os.makedirs(spool_dir, mode=0o700)
+    for index in range(spool_module.MAX_FILES):
+        with open(os.path.join(spool_dir, "{:020d}-old.json".format(index)), "wb") as handle:
+            handle.write(b"{}")
+    eventbridge.mode = "reset"
+    result = emit(pyz, eventbridge, "--fail", "newest", "--timeout", "0.3")
+    assert result.returncode == 75
+    warning = result.stderr.decode().splitlines()[0]
+    assert warning.startswith("bosky: warning: spool full") and "00000000000000000000-old.json" in warning
+    names = spool_module.Spool(spool_dir, os.geteuid()).records()
+    assert len(names) == spool_module.MAX_FILES and names[0] == "00000000000000000001-old.json"

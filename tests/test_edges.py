@@ -66,7 +66,7 @@ def test_hanging_imds_is_asked_once_and_then_given_up(monkeypatch):
         server.stop()
     assert first.value is second.value
     assert len(server.requests) == 1
-    assert "timeout 0.3 s" in str(first.value) and "--instance-id" in str(first.value)
+    assert "timed out after 0.3 s" in str(first.value) and "--instance-id" in str(first.value)
 
 
 def test_instance_profile_credentials_hide_their_secrets(imds_server):

@@ -42,7 +42,7 @@ A_DATE = "Sat, 21 Nov 2026 10:10:00 GMT"
     (service_error("InvalidSignatureException", detail=SKEW_TEXT), retry.FATAL),
     (service_error("InvalidSignatureException", detail="does not match", date=A_DATE),
      retry.FATAL),
-    (errors.TransportError("PutEvents", "read", "no reply", "http://x", 1.0), retry.TRANSIENT),
+    (errors.TransportError("PutEvents", "read", "no reply", "http://x"), retry.TRANSIENT),
     (errors.UnexpectedReplyError("EventBridge", "not JSON"), retry.TRANSIENT),
     (errors.NoCredentialsError(reason="none"), retry.FATAL),
 ])

@@ -125,7 +125,7 @@ def flush(settings, deps, verbose=False):
     for name, why in report.bad:
         deps.warn("unreadable spool file {} moved to {}/: {}".format(name, "bad", why))
     if verbose:
-        deps.stdout.write("sent {} events; {} still spooled in {}\n".format(
+        deps.stdout.write("sent {} event(s); {} still spooled in {}\n".format(
             report.sent, report.remaining, the_spool.path))
     if report.fatal:
         raise report.fatal

@@ -78,10 +78,10 @@ class TransportError(BoskyError):
     received), which later retry logic must treat differently.
     """
 
-    fmt = "{what}: {reason} ({url}, timeout {timeout:.3g} s){hint_text}"
+    fmt = "{what}: {reason} ({url}){hint_text}"
 
-    def __init__(self, what, phase, reason, url, timeout, hint=""):
-        super().__init__(what=what, phase=phase, reason=reason, url=url, timeout=timeout,
+    def __init__(self, what, phase, reason, url, hint=""):
+        super().__init__(what=what, phase=phase, reason=reason, url=url,
                          hint_text="; " + hint if hint else "")
 
 

@@ -26,8 +26,16 @@ CONFIG_TEMPLATE = """\
 # VPC interface endpoint without private DNS).
 # endpoint_url = https://vpce-0123-abcd.events.us-east-1.vpce.amazonaws.com
 
-# Seconds bosky may take in all before it gives up.
+# Seconds bosky may take in all, retries included, before it gives up
+# (and spools the event for `bosky flush`).
 # timeout = {timeout:g}
+
+# Stop retrying after this many attempts (unset: retry until the timeout).
+# max_attempts = 5
+
+# Where undelivered events wait; unset means /var/spool/bosky when writable,
+# else the user's state directory.
+# spool_dir = /var/spool/bosky
 """
 
 

@@ -72,9 +72,9 @@ def _build_opener(scheme, proxy, ca_bundle):
     return opener
 
 
-def _describe_oserror(exc):
+def _describe_oserror(exc, timeout):
     if isinstance(exc, socket.timeout):
-        return "timed out"
+        return "timed out after {:.3g} s".format(timeout)
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
     if isinstance(exc, socket.gaierror):
@@ -99,14 +99,13 @@ def send(method, url, headers, body, timeout, label, env, use_proxy=True,
                             reply.read(MAX_REPLY_BYTES))
     except urllib.error.URLError as exc:
         reason = exc.reason if isinstance(exc.reason, OSError) else exc
-        raise _transport_error(label, "connect", "cannot connect: " + _describe_oserror(reason),
-                               fields)
+        raise _transport_error(label, "connect",
+                               "cannot connect: " + _describe_oserror(reason, timeout), fields)
     except (OSError, http.client.HTTPException) as exc:
-        reason = "no reply: " + (_describe_oserror(exc) if isinstance(exc, OSError)
+        reason = "no reply: " + (_describe_oserror(exc, timeout) if isinstance(exc, OSError)
                                  else "connection closed ({})".format(exc.__class__.__name__))
         raise _transport_error(label, "read", reason, fields)
 
 
 def _transport_error(label, phase, reason, fields):
-    return errors.TransportError(label, phase, reason, fields["url"], fields["timeout"],
-                                 fields["hint"])
+    return errors.TransportError(label, phase, reason, fields["url"], fields["hint"])

@@ -1,0 +1,30 @@
+"""The shipped examples are valid for the tools that consume them."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+SYSTEMD = os.path.join(ROOT, "examples", "systemd")
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
+def test_systemd_units_verify(pyz, tmp_path):
+    for name in os.listdir(SYSTEMD):
+        with open(os.path.join(SYSTEMD, name)) as handle:
+            text = handle.read().replace("/usr/local/bin/bosky", pyz)
+        (tmp_path / name).write_text(text)
+    units = sorted(str(tmp_path / name) for name in os.listdir(SYSTEMD))
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no"] + units,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert result.returncode == 0 and result.stdout == b"", result.stdout.decode()
+
+
+def test_flush_service_runs_bosky_flush_and_accepts_exit_75():
+    with open(os.path.join(SYSTEMD, "bosky-flush.service")) as handle:
+        text = handle.read()
+    assert "ExecStart=/usr/local/bin/bosky flush" in text
+    assert "SuccessExitStatus=75" in text
