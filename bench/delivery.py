@@ -98,8 +98,10 @@ def report(options, results, attempts, flush_code, flush_seconds):
         print("delivered {:3d}: latency p50 {:.2f} s  p90 {:.2f} s  p99 {:.2f} s  max {:.2f} s"
               .format(len(delivered), percentile(delivered, 0.5), percentile(delivered, 0.9),
                       percentile(delivered, 0.99), max(delivered)))
-    print("spooled   {:3d}{}".format(len(spooled), ": exit at {:.2f} s median".format(
-        percentile(spooled, 0.5)) if spooled else ""))
+    print("spooled   {:3d}{}".format(len(spooled), ": exit p50 {:.2f} s  p90 {:.2f} s  max "
+                                      "{:.2f} s".format(percentile(spooled, 0.5),
+                                                        percentile(spooled, 0.9), max(spooled))
+                                      if spooled else ""))
     other = [code for code, _ in results.values() if code not in (0, 75)]
     if other:
         print("other exit statuses: {}".format(collections.Counter(other)))
