@@ -89,3 +89,9 @@ def test_flush_takes_no_message():
 def test_no_fail_does_not_hide_usage_errors():
     status, _, err = run_main(["--no-fail", "--pass", "--fail", "m"])
     assert status == 2 and "choose one status" in err
+
+
+def test_no_fail_covers_an_internal_error_too(monkeypatch):
+    monkeypatch.setattr(cli, "cmd_emit", lambda *a: 1 / 0)
+    status, _, err = run_main(["m", "--no-fail"])
+    assert status == 0 and "internal error: ZeroDivisionError" in err

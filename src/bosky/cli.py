@@ -7,6 +7,7 @@ the commands, so `--help` and `--version` stay fast (a test checks this).
 
 import argparse
 import sys
+import time
 
 from bosky import __version__, errors
 
@@ -200,37 +201,13 @@ def load_settings(args, env):
     return config.resolve_settings(flags, env, file_values, path)
 
 
-def random_uuid():
-    """A random (version 4) UUID string, without importing uuid (it loads ctypes on 3.6)."""
-    import os
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    text = raw.hex()
-    return "-".join((text[:8], text[8:12], text[12:16], text[16:20], text[20:]))
-
-
-def read_process_age(started):
-    """Seconds since this process started (Linux /proc), else since `main` began."""
-    import os
-    import time
-    from bosky import deadline
-    try:
-        with open("/proc/self/stat") as stat, open("/proc/uptime") as uptime:
-            age = deadline.process_age(stat.read(), uptime.read(), os.sysconf("SC_CLK_TCK"))
-    except (OSError, ValueError):
-        age = None
-    return age if age is not None else time.monotonic() - started
-
-
-def make_deps(env, stdout, stderr, debug):
+def make_deps(env, streams, debug, started):
+    """The real outside world; `started` is time.monotonic() when main began."""
     import functools
     import os
     import random
-    import time
-    from bosky import transport, wiring
-
-    started = time.monotonic()
+    from bosky import system, transport, wiring
+    _, stdout, stderr = streams
 
     def log(text):
         if debug:
@@ -242,12 +219,12 @@ def make_deps(env, stdout, stderr, debug):
 
     send = functools.partial(transport.send, env=env)
     return wiring.Deps(env, send, time.time, time.monotonic, time.sleep, random.random,
-                       random_uuid, os.geteuid(), stdout, log, warn,
-                       age=lambda: read_process_age(started))
+                       system.random_uuid, os.geteuid(), stdout, log, warn,
+                       age=lambda: system.read_process_age(started))
 
 
-def cmd_emit(args, env, streams):
-    stdin, stdout, stderr = streams
+def cmd_emit(args, env, streams, started):
+    stdin, stdout, _ = streams
     if args.version:
         stdout.write("bosky {}\n".format(__version__))
         return errors.EXIT_OK
@@ -265,16 +242,15 @@ def cmd_emit(args, env, streams):
     message = events.sanitize_text(read_message(args.message, stdin))
     settings.project = events.sanitize_text(settings.project)
     settings.detail_type = events.sanitize_text(settings.detail_type)
-    deps = make_deps(env, stdout, stderr, args.debug)
+    deps = make_deps(env, streams, args.debug, started)
     return emit.emit(settings, status, message, deps, dry_run=args.dry_run,
                      verbose=args.verbose)
 
 
-def cmd_flush(args, env, streams):
+def cmd_flush(args, env, streams, started):
     from bosky import emit
-    _, stdout, stderr = streams
     settings = load_settings(args, env)
-    return emit.flush(settings, make_deps(env, stdout, stderr, args.debug),
+    return emit.flush(settings, make_deps(env, streams, args.debug, started),
                       verbose=args.verbose)
 
 
@@ -283,6 +259,7 @@ COMMANDS = {"flush": cmd_flush}
 
 def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
     """Run bosky; return the exit status.  Arguments default to the real process's."""
+    started = time.monotonic()
     import os
     argv = sys.argv[1:] if argv is None else argv
     env = dict(os.environ if env is None else env)
@@ -299,13 +276,10 @@ def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
             stdout.write(parser.format_help())
             return errors.EXIT_OK
         run = COMMANDS.get(command, cmd_emit)
-        return run(args, env, (stdin, stdout, stderr))
+        return run(args, env, (stdin, stdout, stderr), started)
     except errors.BoskyError as exc:
         stderr.write("bosky: {}: {}\n".format(exc.label, exc.message))
-        if getattr(args, "no_fail", False) and exc.exit_status in (
-                errors.EXIT_NOT_DELIVERED, errors.EXIT_TEMPFAIL):
-            return errors.EXIT_OK  # --no-fail: reporting must never stop the script
-        return exc.exit_status
+        return _unless_no_fail(args, exc.exit_status)
     except KeyboardInterrupt:
         stderr.write("bosky: interrupted; the event may not have been sent\n")
         return errors.EXIT_INTERRUPTED
@@ -315,4 +289,12 @@ def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
             traceback.print_exc(file=stderr)
         stderr.write("bosky: internal error: {}: {}; rerun with --debug and report it\n"
                      .format(exc.__class__.__name__, exc))
-        return errors.EXIT_NOT_DELIVERED
+        return _unless_no_fail(args, errors.EXIT_NOT_DELIVERED)
+
+
+def _unless_no_fail(args, status):
+    """--no-fail: not delivered (1) or spooled (75) must never stop the user's script."""
+    if getattr(args, "no_fail", False) and status in (errors.EXIT_NOT_DELIVERED,
+                                                      errors.EXIT_TEMPFAIL):
+        return errors.EXIT_OK
+    return status
