@@ -67,6 +67,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if status == "hang":
             time.sleep(HANG_SECONDS)
             return
+        if status == "cut":  # headers and half a body, then the reset: a reply cut short
+            self.send_response(200)
+            self.send_header("Content-Length", "200")
+            self.end_headers()
+            self.wfile.write(b'{"FailedEntryCount": 0, "Entr')
+            self.wfile.flush()
+            status = "reset"
         if status == "reset":  # close with RST: the client sees a reset, not a reply
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                        struct.pack("ii", 1, 0))
@@ -218,7 +225,8 @@ class EventBridgeStandIn(StandIn):
     "accept"; "partial" (HTTP 200, every entry failed with `entry_error`);
     "throttle" (400 ThrottlingException); "500" (500 InternalFailure); "error"
     (HTTP `error_status` with `error_type`/`error_message`); "hang"; "reset";
-    "garbage" (200 with a body that is not JSON); "lost" (accepted, then the
+    "garbage" (200 with a body that is not JSON); "cut" (headers and part of the
+    body, then a reset); "lost" (accepted, then the
     connection is reset before the reply).
     entry_failures: one set of entry indexes per request, failed with `entry_error`.
     clock_offset: seconds the service's clock is ahead; it sends a Date header and,
@@ -300,7 +308,7 @@ class EventBridgeStandIn(StandIn):
 
     def respond(self, request):
         mode = self._next_mode()
-        if mode in ("hang", "reset"):
+        if mode in ("hang", "reset", "cut"):
             return mode, {}, b""
         problem = self.check(request)
         if problem:

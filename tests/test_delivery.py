@@ -53,7 +53,7 @@ def spool_records(directory, count, eventbridge, first=0):
 # -- retries -------------------------------------------------------------------
 
 @pytest.mark.parametrize("faults", [["throttle"] * 3, ["500", "500"], ["reset", "garbage"],
-                                    ["partial", "partial"]])
+                                    ["partial", "partial"], ["cut", "hang"]])
 def test_transient_faults_are_retried_until_accepted(pyz, eventbridge, faults):
     eventbridge.script = list(faults)
     result = emit(pyz, eventbridge, "--pass", "retried", "--debug")
@@ -218,3 +218,14 @@ def test_a_full_spool_drops_the_oldest_and_says_so(pyz, eventbridge, spool_dir):
     assert warning.startswith("bosky: warning: spool full") and "00000000000000000000-old.json" in warning
     names = spool_module.Spool(spool_dir, os.geteuid()).records()
     assert len(names) == spool_module.MAX_FILES and names[0] == "00000000000000000001-old.json"
+
+
+def test_a_spool_that_cannot_be_written_still_says_why_delivery_failed(pyz, eventbridge,
+                                                                        spool_dir):
+    with open(spool_dir, "w") as handle:  # a file where the spool directory should be
+        handle.write("in the way")
+    eventbridge.mode = "reset"
+    result = emit(pyz, eventbridge, "--fail", "x", "--timeout", "0.3")
+    assert result.returncode == 1
+    line = stderr_line(result)
+    assert "is not a directory" in line and "not delivered" in line and "no reply" in line

@@ -29,9 +29,12 @@ def keep(the_spool, entry, target, reason, deps):
     data = spool.encode_record(entry, target.url, target.region, int(deps.wall_clock()), reason)
     try:
         dropped = the_spool.write(name, data)
-    except OSError as exc:
-        raise errors.SpoolError(path=the_spool.path, reason="cannot write {}: {}".format(
-            name, exc.strerror or exc))
+    except (OSError, errors.SpoolError) as exc:
+        # Say both what went wrong with the spool and why the event needed it.
+        problem = exc.fields["reason"] if isinstance(exc, errors.SpoolError) else \
+            "cannot write {}: {}".format(name, exc.strerror or exc)
+        raise errors.SpoolError(path=the_spool.path, reason="{}; the event was not delivered "
+                                "either: {}".format(problem, reason))
     if dropped:
         deps.warn("spool full ({} events or {} MiB): dropped the {} oldest: {}".format(
             spool.MAX_FILES, spool.MAX_BYTES // (1024 * 1024), len(dropped), ", ".join(dropped)))

@@ -81,7 +81,8 @@ def ensure_private_dir(path, euid):
         raise errors.SpoolError(path=path, reason="cannot create it: {}".format(exc.strerror))
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-        raise errors.SpoolError(path=path, reason="is a symlink or not a directory; refusing it")
+        raise errors.SpoolError(path=path, reason="is {}; refusing it (use --spool-dir)".format(
+            "a symlink" if stat.S_ISLNK(info.st_mode) else "not a directory"))
     if info.st_uid != euid:
         raise errors.SpoolError(path=path, reason="is owned by uid {}, not {}; refusing "
                                 "it".format(info.st_uid, euid))
