@@ -33,13 +33,6 @@ def test_region_precedence_leaves_imds_for_later(env, flags, expected):
     assert resolve(flags, env).region == expected
 
 
-def test_endpoint_precedence_flag_then_service_variable_then_global():
-    env = {"AWS_ENDPOINT_URL_EVENTBRIDGE": "https://svc", "AWS_ENDPOINT_URL": "https://all"}
-    assert resolve({}, env).endpoint_url == "https://svc"
-    assert resolve({}, {"AWS_ENDPOINT_URL": "https://all"}).endpoint_url == "https://all"
-    assert resolve({"endpoint_url": "http://f:1"}, env).endpoint_url == "http://f:1"
-
-
 def test_invalid_region_names_its_origin():
     with pytest.raises(errors.ValidationError) as caught:
         resolve({}, {"AWS_REGION": "US_EAST"})

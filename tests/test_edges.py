@@ -81,7 +81,7 @@ def test_imds_error_reply_in_role_credentials_is_an_error(imds_server):
     path = "/latest/meta-data/iam/security-credentials/" + standins.ROLE_NAME
     imds_server.paths[path] = '{"Code": "AssumeRoleUnauthorizedAccess", "Message": "denied"}'
     client, _ = client_for(imds_server.url)
-    with pytest.raises(errors.ImdsError) as caught:
+    with pytest.raises(errors.CredentialsError) as caught:
         credentials.from_instance_profile(client)
     assert "AssumeRoleUnauthorizedAccess" in str(caught.value)
 

@@ -109,8 +109,12 @@ def _add_emit(parser):
     event.add_argument("--instance-id", metavar="ID|ARN",
                        help="skip the IMDS identity lookup (off EC2, for testing)")
     aws = parser.add_argument_group("AWS")
-    aws.add_argument("--region", help="default: $AWS_REGION, $AWS_DEFAULT_REGION, IMDS")
+    aws.add_argument("--region", help="default: $AWS_REGION, $AWS_DEFAULT_REGION, the "
+                     "profile's region, IMDS")
     aws.add_argument("--endpoint-url", metavar="URL", help="send to this URL instead")
+    aws.add_argument("--profile", metavar="NAME",
+                     help="AWS profile from ~/.aws/config and ~/.aws/credentials "
+                          "(default: $AWS_PROFILE, else default)")
     _add_run_options(parser)
     parser.add_argument("--no-spool", action="store_true",
                         help="never spool: an undelivered event exits 1")
@@ -220,7 +224,10 @@ def make_deps(env, streams, debug, started):
     send = functools.partial(transport.send, env=env)
     return wiring.Deps(env, send, time.time, time.monotonic, time.sleep, random.random,
                        system.random_uuid, os.geteuid(), stdout, log, warn,
-                       age=lambda: system.read_process_age(started))
+                       age=lambda: system.read_process_age(started),
+                       read_text=system.read_text_file,
+                       home=system.home_directory(env, os.geteuid()),
+                       run_process=system.run_process)
 
 
 def cmd_emit(args, env, streams, started):

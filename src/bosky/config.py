@@ -19,7 +19,7 @@ DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 86400.0
 
 FILE_KEYS = ("project", "detail_type", "event_bus", "region", "endpoint_url", "timeout",
-             "max_attempts", "spool_dir")
+             "max_attempts", "spool_dir", "profile")
 
 # setting -> (flag, environment variables in order, config file key, default)
 SOURCES = {
@@ -27,8 +27,10 @@ SOURCES = {
     "detail_type": ("--detail-type", ("BOSKY_DETAIL_TYPE",), "detail_type", DEFAULT_DETAIL_TYPE),
     "event_bus": ("--event-bus", ("BOSKY_EVENT_BUS",), "event_bus", None),
     "region": ("--region", ("AWS_REGION", "AWS_DEFAULT_REGION"), "region", None),
-    "endpoint_url": ("--endpoint-url", ("AWS_ENDPOINT_URL_EVENTBRIDGE", "AWS_ENDPOINT_URL"),
-                     "endpoint_url", None),
+    # The AWS variables and profile keys for endpoints and profiles are resolved with
+    # the profile (endpoints.resolve_url, profiles.profile_name), which they interleave with.
+    "endpoint_url": ("--endpoint-url", (), "endpoint_url", None),
+    "profile": ("--profile", (), "profile", None),
     "instance_id": ("--instance-id", ("BOSKY_INSTANCE_ID",), None, None),
     "timeout": ("--timeout", ("BOSKY_TIMEOUT",), "timeout", DEFAULT_TIMEOUT),
     # None: keep retrying until the deadline (boot favours persistence over a fixed count).

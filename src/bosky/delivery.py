@@ -38,8 +38,9 @@ class Outcome(object):
 class Sender(object):
     """Sends with one deadline, one credential source and one learned clock offset."""
 
-    def __init__(self, deps, resolve_credentials, deadline, max_attempts=None):
+    def __init__(self, deps, send, resolve_credentials, deadline, max_attempts=None):
         self._deps = deps
+        self._send = send
         self._resolve_credentials = resolve_credentials
         self._credentials = None
         self._deadline = deadline
@@ -89,7 +90,7 @@ class Sender(object):
             timeout = self._deadline.timeout_for(REQUEST_TIMEOUT_CAP, "sending to EventBridge")
             now = datetime.datetime.fromtimestamp(self.now(), datetime.timezone.utc)
             results, request_id = eventbridge.put_events(
-                self._deps.send, target.url, target.region, self.credentials(), pending, now,
+                self._send, target.url, target.region, self.credentials(), pending, now,
                 timeout)
         except errors.DeadlineExceeded as exc:
             outcome.last_error = outcome.last_error or exc

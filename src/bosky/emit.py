@@ -8,7 +8,7 @@ could not be delivered in time for a transient reason is spooled (exit 75).
 
 import json
 
-from bosky import backlog, errors, eventbridge, events, identity, imds
+from bosky import backlog, endpoints, errors, events, identity, imds
 from bosky.delivery import Target
 from bosky.wiring import Run
 
@@ -27,17 +27,36 @@ def resolve_identity(settings, imds_client, log):
     return found
 
 
-def resolve_region(settings, found, imds_client, log):
-    """--region / AWS_REGION / AWS_DEFAULT_REGION / config, else the instance's own."""
+def resolve_region(run, found, log):
+    """--region / AWS_REGION / AWS_DEFAULT_REGION / config / the profile's region,
+    else the instance's own (an --instance-id ARN, or IMDS)."""
+    settings, imds_client = run.settings, run.imds
     if settings.region:
         log("region {} from {}".format(settings.region, settings.origin["region"]))
         return settings.region
+    if run.aws.profile.get("region"):
+        region = endpoints.check_region(run.aws.profile["region"].strip(),
+                                        "profile " + run.aws.profile_name)
+        log("region {} from profile {}".format(region, run.aws.profile_name))
+        return region
     if found.region:
         log("region {} from the instance identity".format(found.region))
         return found.region
     _, region, _ = identity.parse_identity_document(imds_client.get(imds.IDENTITY_DOCUMENT))
     log("region {} from the IMDS identity document".format(region))
     return region
+
+
+def resolve_target(run, region):
+    """Where PutEvents goes: an endpoint override in the SDKs' order, else the region's host."""
+    settings = run.settings
+    given = (settings.endpoint_url, settings.origin["endpoint_url"]) \
+        if settings.endpoint_url else None
+    url, origin = endpoints.resolve_url(
+        "events", region, run.deps.env, run.aws.profiles, run.aws.profile, given,
+        given_is_flag=settings.origin["endpoint_url"] == "--endpoint-url")
+    run.deps.log("endpoint {} from {}".format(url, origin))
+    return Target(url, region)
 
 
 def dry_run_document(url, region, entries):
@@ -55,10 +74,8 @@ def emit(settings, status, message, deps, dry_run=False, verbose=False):
     run = Run(settings, deps)
     # 2. Which instance, in which region, to which endpoint.
     found = resolve_identity(settings, run.imds, log)
-    region = resolve_region(settings, found, run.imds, log)
-    target = Target(eventbridge.endpoint_url(region, settings.endpoint_url), region)
-    log("endpoint {}{}".format(target.url, " from " + settings.origin["endpoint_url"]
-                               if settings.endpoint_url else ""))
+    run.region = region = resolve_region(run, found, log)
+    target = resolve_target(run, region)
     # 3. The event, checked against EventBridge's rules.
     detail = events.build_detail(status, message, found.instance_id, deps.token())
     entry = events.build_entry(settings.project, settings.detail_type, detail,

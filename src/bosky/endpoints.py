@@ -7,7 +7,7 @@ region falls back to the `aws` partition, as the SDK endpoint rules do.
 import re
 from urllib.parse import urlsplit
 
-from bosky import errors
+from bosky import errors, profiles
 
 # (partition, region pattern, DNS suffix), most specific first.
 PARTITIONS = (
@@ -40,10 +40,78 @@ def partition_for_region(region):
     return DEFAULT_PARTITION
 
 
-def service_url(prefix, region):
-    """https://<prefix>.<region>.<dns suffix>/ for a service's endpoint prefix."""
-    suffix = partition_for_region(region)[2]
+# Dual-stack (IPv4 and IPv6) DNS suffixes, where the partition offers them.
+DUALSTACK_SUFFIXES = {"aws": "api.aws", "aws-us-gov": "api.aws",
+                      "aws-cn": "api.amazonwebservices.com.cn"}
+# Per service: endpoint prefix and the AWS_ENDPOINT_URL_<SERVICE> name (from its serviceId).
+SERVICES = {"events": ("events", "EVENTBRIDGE"), "sts": ("sts", "STS"),
+            "autoscaling": ("autoscaling", "AUTO_SCALING")}
+STS_GLOBAL_URL = "https://sts.amazonaws.com/"
+
+
+def service_url(service, region, fips=False, dualstack=False):
+    """The default endpoint: https://<prefix>[-fips].<region>.<suffix>/.
+
+    In GovCloud the standard hosts are the FIPS endpoints already.
+    """
+    prefix = SERVICES[service][0]
+    partition, _, suffix = partition_for_region(region)
+    if dualstack:
+        suffix = DUALSTACK_SUFFIXES.get(partition)
+        if suffix is None:
+            raise errors.ValidationError(reason="dual-stack endpoints are not offered in the "
+                                                "{} partition; unset AWS_USE_DUALSTACK_ENDPOINT"
+                                                .format(partition))
+    if fips and partition != "aws-us-gov":
+        prefix += "-fips"
     return "https://{}.{}.{}/".format(prefix, region, suffix)
+
+
+def _flag(env, variable, profile, key):
+    """A boolean setting: the variable when set, else the profile's key."""
+    value = env.get(variable)
+    return is_true(value if value not in (None, "") else profile.get(key))
+
+
+def is_true(value):
+    return str(value or "").strip().lower() == "true"
+
+
+def resolve_url(service, region, env, profiles_config, profile, given=None, given_is_flag=False):
+    """(URL, where it came from) for a service, in the SDKs' order.
+
+    given: (url, origin) from bosky's --endpoint-url (given_is_flag) or its config file.
+    Order: flag > AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL > bosky's config file >
+    the profile's [services] section > the profile's endpoint_url > the default host.
+    AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile key) drops the variables and the
+    profile's values, as in botocore.
+    """
+    ignore = _flag(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", profile,
+                   "ignore_configured_endpoint_urls")
+    variable = "AWS_ENDPOINT_URL_" + SERVICES[service][1]
+    candidates = [given] if given and given_is_flag else []
+    if not ignore:
+        candidates += [(env.get(variable), variable), (env.get("AWS_ENDPOINT_URL"),
+                                                        "AWS_ENDPOINT_URL")]
+    candidates += [given] if given and not given_is_flag else []
+    if not ignore:
+        candidates += [
+            (profiles.service_setting(profiles_config, profile, service, "endpoint_url"),
+             "the profile's services section"),
+            (profile.get("endpoint_url"), "the profile's endpoint_url")]
+    fips = _flag(env, "AWS_USE_FIPS_ENDPOINT", profile, "use_fips_endpoint")
+    dualstack = _flag(env, "AWS_USE_DUALSTACK_ENDPOINT", profile, "use_dualstack_endpoint")
+    for url, origin in candidates:
+        if url and url.strip():
+            if fips or dualstack:
+                raise errors.ValidationError(
+                    reason="a custom endpoint ({} from {}) cannot be combined with FIPS or "
+                           "dual-stack endpoints; unset one of them".format(url, origin))
+            return check_endpoint_url(url.strip(), origin), origin
+    if service == "sts" and not region:
+        return STS_GLOBAL_URL, "the global STS endpoint (no region)"
+    return service_url(service, region, fips, dualstack), "the default for {}{}{}".format(
+        region, " (FIPS)" if fips else "", " (dual-stack)" if dualstack else "")
 
 
 def check_endpoint_url(url, origin):

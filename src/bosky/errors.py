@@ -64,6 +64,12 @@ class NoCredentialsError(BoskyError):
            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
 
 
+class CredentialsError(BoskyError):
+    """A configured credential source is there but did not give credentials."""
+
+    fmt = "credentials from {source}: {reason}"
+
+
 class ImdsError(BoskyError):
     """The instance metadata service could not answer what bosky needs."""
 

@@ -8,10 +8,9 @@ application/x-amz-json-1.1, X-Amz-Target AWSEvents.PutEvents, SigV4 service
 
 import json
 
-from bosky import endpoints, errors, events, sigv4
+from bosky import errors, events, sigv4
 
 SIGNING_NAME = "events"
-ENDPOINT_PREFIX = "events"
 TARGET = "AWSEvents.PutEvents"
 CONTENT_TYPE = "application/x-amz-json-1.1"
 SERVICE_LABEL = "EventBridge"
@@ -36,8 +35,6 @@ UNREACHABLE_HINT = ("check the instance's route to the internet (NAT gateway) or
                     "EventBridge VPC endpoint, HTTPS_PROXY, and --region")
 
 
-def endpoint_url(region, override=None):
-    return override or endpoints.service_url(ENDPOINT_PREFIX, region)
 
 
 def parse_error_reply(response):

@@ -1,7 +1,8 @@
-"""Reads of the running system that the CLI wires in: process age, random UUIDs.
+"""The running system, as the CLI wires it in: files, the home directory, child
+processes, process age, random UUIDs.
 
-Edge functions: they touch /proc and the OS's randomness so that nothing
-below `cli` has to.
+Edge functions: they touch /proc, files, the password database, processes and
+the OS's randomness so that nothing below `cli` has to.
 """
 
 import os
@@ -27,3 +28,48 @@ def read_process_age(started):
     except (OSError, ValueError):
         age = None
     return age if age is not None else time.monotonic() - started
+
+
+def home_directory(env, euid):
+    """HOME, else the password database's entry (as botocore's expanduser does), else None.
+
+    cloud-init runs user data without HOME; the AWS CLI then still finds
+    root's ~/.aws through the password database, and so does bosky.
+    """
+    if env.get("HOME"):
+        return env["HOME"]
+    try:
+        import pwd
+        return pwd.getpwuid(euid).pw_dir or None
+    except (ImportError, KeyError):
+        return None
+
+
+def read_text_file(path):
+    """A small text file's contents, or None when it is missing or unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(1024 * 1024).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+PROCESS_TIMEOUT = 60.0  # credential_process: as Go v2's default
+
+
+def run_process(argv):
+    """(exit status, stdout, stderr) of a child process run without a shell."""
+    import subprocess
+    try:
+        child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+    except OSError as exc:
+        return 127, b"", "cannot run {}: {}".format(argv[0] if argv else "''",
+                                                     exc.strerror).encode()
+    try:
+        out, err = child.communicate(timeout=PROCESS_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate()
+        return 124, out, b"timed out after 60 s"
+    return child.returncode, out, err
