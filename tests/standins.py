@@ -16,13 +16,14 @@ import http.server
 import json
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
 import time
 import uuid
 from email.utils import formatdate
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 TEST_KEY_ID = "AKIDSTANDIN0EXAMPLE"
 TEST_SECRET = "standin/secret+key/EXAMPLEKEY0000000000"
@@ -90,18 +91,28 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class StandIn(object):
-    """Base: start/stop, the URL, the request log."""
+    """Base: start/stop, the URL, the request log; `tls` = (certfile, keyfile) serves HTTPS."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.requests = []
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.standin = self
+        self.scheme = "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         daemon=True)
 
     @property
     def url(self):
-        return "http://127.0.0.1:{}".format(self._server.server_address[1])
+        return "{}://127.0.0.1:{}".format(self.scheme, self._server.server_address[1])
+
+    @property
+    def host(self):
+        return "127.0.0.1:{}".format(self._server.server_address[1])
 
     def start(self):
         self._thread.start()
@@ -235,8 +246,8 @@ class EventBridgeStandIn(StandIn):
     `region` and `token` are what a correctly signed request must carry.
     """
 
-    def __init__(self, mode="accept", region="us-east-1", token=None, secrets=None):
-        super().__init__()
+    def __init__(self, mode="accept", region="us-east-1", token=None, secrets=None, tls=None):
+        super().__init__(tls)
         self.mode, self.region, self.token = mode, region, token
         self.secrets = secrets or {TEST_KEY_ID: TEST_SECRET}
         self.script, self.entry_failures = [], []
@@ -267,7 +278,7 @@ class EventBridgeStandIn(StandIn):
             return 400, "UnknownOperationException", "bad X-Amz-Target"
         if request.header("content-type") != CONTENT_TYPE:
             return 400, "SerializationException", "bad Content-Type"
-        problem = verify_sigv4(request, self.secrets, self.url[len("http://"):])
+        problem = verify_sigv4(request, self.secrets, self.host)
         if problem:
             return (403,) + problem
         scope = request.header("authorization").split("Credential=")[1].split(",")[0]
@@ -344,3 +355,70 @@ class EventBridgeStandIn(StandIn):
         event_id = str(uuid.uuid4())
         self.accepted.append({"EventId": event_id, "entry": entry, "detail": detail})
         return {"EventId": event_id}
+
+
+# ----------------------------------------------------------------- STS, containers
+
+ROLE_KEY_ID = "ASIAROLE0STANDIN0000"
+ROLE_SECRET = "role/secret+key/EXAMPLEKEY00000000000000"
+ROLE_TOKEN = "FwoGZXIvYXdzEROLESESSIONTOKEN"
+
+
+class StsStandIn(StandIn):
+    """STS's Query API: AssumeRole (the signature is checked against `secrets`) and
+    AssumeRoleWithWebIdentity (must be unsigned, token must equal `web_token`).
+    mode "deny" answers 403 AccessDenied in STS's XML error shape."""
+
+    def __init__(self, secrets=None, web_token="eyJhbGciOiJSUzI1NiJ9.standin.token"):
+        super().__init__()
+        self.secrets = secrets or {TEST_KEY_ID: TEST_SECRET}
+        self.web_token, self.mode = web_token, "issue"
+        self.calls = []  # (action, params) as received
+
+    def _xml_error(self, status, code, message):
+        body = ('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+                "<Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error>"
+                "<RequestId>sts-req-1</RequestId></ErrorResponse>").format(code, message)
+        return status, {"Content-Type": "text/xml"}, body.encode("utf-8")
+
+    def respond(self, request):
+        params = dict(parse_qsl(request.body.decode("utf-8"), keep_blank_values=True))
+        action = params.get("Action")
+        self.calls.append((action, params))
+        if request.header("content-type") != "application/x-www-form-urlencoded; charset=utf-8":
+            return self._xml_error(400, "InvalidParameterValue", "bad Content-Type")
+        if action == "AssumeRole":
+            problem = verify_sigv4(request, self.secrets, self.host)
+            if problem:
+                return self._xml_error(403, problem[0], problem[1])
+        elif action == "AssumeRoleWithWebIdentity":
+            if request.header("authorization"):
+                return self._xml_error(400, "InvalidAction", "must be unsigned")
+            if params.get("WebIdentityToken") != self.web_token:
+                return self._xml_error(400, "InvalidIdentityToken", "Incorrect token audience")
+        else:
+            return self._xml_error(400, "InvalidAction", "unknown action")
+        if self.mode == "deny":
+            return self._xml_error(403, "AccessDenied", "User is not authorized to perform "
+                                                        "sts:AssumeRole")
+        body = ('<{0}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><{0}Result>'
+                "<Credentials><AccessKeyId>{1}</AccessKeyId><SecretAccessKey>{2}"
+                "</SecretAccessKey><SessionToken>{3}</SessionToken><Expiration>"
+                "2099-01-01T00:00:00Z</Expiration></Credentials></{0}Result></{0}Response>"
+                ).format(action, ROLE_KEY_ID, ROLE_SECRET, ROLE_TOKEN)
+        return 200, {"Content-Type": "text/xml"}, body.encode("utf-8")
+
+
+class ContainerStandIn(StandIn):
+    """The ECS / EKS Pod Identity credentials endpoint: checks the Authorization header."""
+
+    def __init__(self, authorization=None, expiration="2099-01-01T00:00:00Z"):
+        super().__init__()
+        self.authorization, self.expiration = authorization, expiration
+
+    def respond(self, request):
+        if self.authorization and request.header("authorization") != self.authorization:
+            return 401, {}, b'{"message": "unauthorized"}'
+        return 200, {"Content-Type": "application/json"}, json.dumps({
+            "AccessKeyId": ROLE_KEY_ID, "SecretAccessKey": ROLE_SECRET, "Token": ROLE_TOKEN,
+            "Expiration": self.expiration}).encode("utf-8")

@@ -86,9 +86,9 @@ class TransportError(BoskyError):
 
     fmt = "{what}: {reason} ({url}){hint_text}"
 
-    def __init__(self, what, phase, reason, url, hint=""):
+    def __init__(self, what, phase, reason, url, hint="", retryable=True):
         super().__init__(what=what, phase=phase, reason=reason, url=url,
-                         hint_text="; " + hint if hint else "")
+                         retryable=retryable, hint_text="; " + hint if hint else "")
 
 
 def _reply_suffixes(request_id, hint):

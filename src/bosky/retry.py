@@ -41,7 +41,9 @@ SKEW_MESSAGES = ("signature expired", "signature not yet current", "skew", "time
 
 def classify(exc):
     """THROTTLE, TRANSIENT, SKEW or FATAL for an error raised while sending."""
-    if isinstance(exc, (errors.TransportError, errors.UnexpectedReplyError)):
+    if isinstance(exc, errors.TransportError):
+        return TRANSIENT if exc.fields["retryable"] else FATAL
+    if isinstance(exc, errors.UnexpectedReplyError):
         return TRANSIENT
     if isinstance(exc, errors.ServiceError):
         code = exc.fields["code"]

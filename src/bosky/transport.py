@@ -72,9 +72,22 @@ def _build_opener(scheme, proxy, ca_bundle):
     return opener
 
 
+CERTIFICATE_HINT = ("if your network inspects TLS, set AWS_CA_BUNDLE (or the profile's "
+                    "ca_bundle) to its CA certificate in PEM form")
+
+
+def is_certificate_failure(exc):
+    """A TLS verification failure: retrying cannot fix it, trusting the right CA can."""
+    return isinstance(exc, ssl.CertificateError) or (
+        isinstance(exc, ssl.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(exc))
+
+
 def _describe_oserror(exc, timeout):
     if isinstance(exc, socket.timeout):
         return "timed out after {:.3g} s".format(timeout)
+    if is_certificate_failure(exc):
+        return "TLS certificate verification failed ({})".format(
+            getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or exc)
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
     if isinstance(exc, socket.gaierror):
@@ -91,7 +104,7 @@ def send(method, url, headers, body, timeout, label, env, use_proxy=True,
     proxy = proxy_for(url, env) if use_proxy else None
     opener = _build_opener(urlsplit(url).scheme, proxy, ca_bundle)
     request = urllib.request.Request(url, data=body, headers=headers, method=method)
-    fields = {"url": url, "timeout": timeout, "hint": hint}
+    fields = {"url": url, "timeout": timeout, "hint": hint, "retryable": True}
     try:
         with opener.open(request, timeout=timeout) as reply:
             return Response(reply.status, reply.reason,
@@ -99,8 +112,11 @@ def send(method, url, headers, body, timeout, label, env, use_proxy=True,
                             reply.read(MAX_REPLY_BYTES))
     except urllib.error.URLError as exc:
         reason = exc.reason if isinstance(exc.reason, OSError) else exc
-        raise _transport_error(label, "connect",
-                               "cannot connect: " + _describe_oserror(reason, timeout), fields)
+        where = " through the proxy " + proxy if proxy else ""
+        if is_certificate_failure(reason):
+            fields["hint"], fields["retryable"] = CERTIFICATE_HINT, False
+        raise _transport_error(label, "connect", "cannot connect{}: {}".format(
+            where, _describe_oserror(reason, timeout)), fields)
     except (OSError, http.client.HTTPException) as exc:
         reason = "no reply: " + (_describe_oserror(exc, timeout) if isinstance(exc, OSError)
                                  else "connection closed ({})".format(exc.__class__.__name__))
@@ -108,4 +124,5 @@ def send(method, url, headers, body, timeout, label, env, use_proxy=True,
 
 
 def _transport_error(label, phase, reason, fields):
-    return errors.TransportError(label, phase, reason, fields["url"], fields["hint"])
+    return errors.TransportError(label, phase, reason, fields["url"], fields["hint"],
+                                 retryable=fields["retryable"])

@@ -1,0 +1,98 @@
+"""Private CAs and proxies: TLS against a throwaway CA, a dead proxy, IMDS never proxied."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+import standins
+from conftest import base_env, run_pyz
+from test_e2e import ENV_KEYS, INSTANCE, stderr_line
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+
+CA_EXTENSIONS = ("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+                 "subjectKeyIdentifier=hash\n")
+LEAF_EXTENSIONS = ("subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n"
+                   "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                   "extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\n"
+                   "authorityKeyIdentifier=keyid\n")
+
+
+def openssl(directory, *args):
+    subprocess.check_call(["openssl"] + list(args), cwd=directory, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    """A throwaway CA and a certificate it signed for 127.0.0.1."""
+    directory = str(tmp_path_factory.mktemp("tls"))
+    with open(os.path.join(directory, "ca.ext"), "w") as handle:
+        handle.write(CA_EXTENSIONS)
+    with open(os.path.join(directory, "leaf.ext"), "w") as handle:
+        handle.write(LEAF_EXTENSIONS)
+    openssl(directory, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
+            "-out", "ca.csr", "-subj", "/CN=bosky test CA")
+    openssl(directory, "x509", "-req", "-in", "ca.csr", "-signkey", "ca.key", "-out", "ca.pem",
+            "-days", "2", "-extfile", "ca.ext")
+    openssl(directory, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
+            "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    openssl(directory, "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "leaf.ext")
+    return {name: os.path.join(directory, name) for name in ("ca.pem", "server.pem",
+                                                              "server.key")}
+
+
+@pytest.fixture
+def tls_bridge(certificates):
+    server = standins.EventBridgeStandIn(
+        tls=(certificates["server.pem"], certificates["server.key"])).start()
+    yield server
+    server.stop()
+
+
+def send(pyz, bridge, *args, **env):
+    merged = dict(ENV_KEYS, AWS_ENDPOINT_URL_EVENTBRIDGE=bridge.url, AWS_REGION="us-east-1")
+    merged.update(env)
+    return run_pyz(pyz, ["--pass", "tls", "--instance-id", INSTANCE] + list(args),
+                   base_env(**merged))
+
+
+def test_private_ca_from_aws_ca_bundle_is_trusted(pyz, tls_bridge, certificates):
+    result = send(pyz, tls_bridge, AWS_CA_BUNDLE=certificates["ca.pem"])
+    assert result.returncode == 0, result.stderr
+    assert len(tls_bridge.accepted) == 1
+
+
+def test_private_ca_from_the_profile_ca_bundle_is_trusted(pyz, tls_bridge, certificates,
+                                                          tmp_path):
+    config = tmp_path / "config"
+    config.write_text("[default]\nca_bundle = {}\n".format(certificates["ca.pem"]))
+    result = send(pyz, tls_bridge, AWS_CONFIG_FILE=str(config))
+    assert result.returncode == 0, result.stderr
+
+
+def test_untrusted_certificate_fails_at_once_and_names_the_fix(pyz, tls_bridge):
+    result = send(pyz, tls_bridge, "--timeout", "10")
+    assert result.returncode == 1
+    line = stderr_line(result)
+    assert "certificate verification failed" in line and "AWS_CA_BUNDLE" in line
+    assert tls_bridge.accepted == []  # and it was not retried until the deadline
+
+
+def test_a_missing_ca_bundle_file_is_a_usage_error(pyz, tls_bridge):
+    result = send(pyz, tls_bridge, AWS_CA_BUNDLE="/nonexistent/ca.pem")
+    assert result.returncode == 2 and "/nonexistent/ca.pem" in stderr_line(result)
+
+
+def test_a_dead_proxy_fails_aws_calls_but_imds_goes_direct(pyz, eventbridge, imds_server):
+    env = base_env(imds_server.url, AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url,
+                   HTTP_PROXY="http://127.0.0.1:9", NO_PROXY=None)
+    env.pop("NO_PROXY")
+    result = run_pyz(pyz, ["--pass", "proxied", "--no-spool", "--timeout", "1"], env)
+    assert result.returncode == 1
+    assert "through the proxy http://127.0.0.1:9" in stderr_line(result)
+    assert any("identity" in r.path for r in imds_server.requests)  # IMDS answered directly
+    assert eventbridge.requests == []
