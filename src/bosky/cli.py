@@ -10,57 +10,8 @@ import sys
 import time
 
 from bosky import __version__, errors
-
-DESCRIPTION = """\
-Send a structured event about this instance's boot to Amazon EventBridge.
-
-  bosky --fail "artifact download returned 404"
-  bosky --pass --project web "user data finished"
-  echo "details" | bosky --status degraded -
-
-The event's Source is the project, its detail-type "User Data", and its
-detail {"Status", "Message", "InstanceId", "EventUuid"}; Resources holds the
-instance ARN.  Failed sends are retried until --timeout; an event that still
-could not be sent for a transient reason is spooled (exit 75).
-
-  bosky flush             send events spooled by earlier runs (see bosky flush --help)
-"""
-
-FLUSH_DESCRIPTION = """Send the events earlier runs spooled, oldest first, in batches of up to 10.
-Each is deleted only after EventBridge returned its EventId.  Concurrent
-flushes are safe: one holds the spool's lock, the others leave it the work.
-"""
-
-EPILOG = """\
-environment:
-  BOSKY_PROJECT (or BOSKEY_PROJECT), BOSKY_DETAIL_TYPE, BOSKY_EVENT_BUS,
-  BOSKY_INSTANCE_ID, BOSKY_TIMEOUT        defaults for the flags above
-  AWS_REGION, AWS_DEFAULT_REGION          region (else the instance's own)
-  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
-                                          credentials (else the instance profile)
-  AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL   endpoint override
-  AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_DISABLED,
-  AWS_METADATA_SERVICE_TIMEOUT            instance metadata service (IMDS)
-  HTTPS_PROXY, NO_PROXY                   proxy for AWS calls (never for IMDS)
-
-  AWS_MAX_ATTEMPTS, BOSKY_SPOOL_DIR        defaults for --max-attempts, --spool-dir
-
-exit status:
-  0  EventBridge accepted the event
-  1  not delivered (the error line says why and what to do)
-  2  usage or validation error (nothing was sent)
-  75 not delivered yet: spooled, `bosky flush` will send it
-  (with --no-fail, 1 and 75 become 0; the error line is still printed)
-"""
-
-FLUSH_EPILOG = """exit status:
-  0  the spool is empty (or another flush is sending it)
-  1  EventBridge refused an event for good (moved to rejected/) or a request
-     failed in a way retrying cannot fix (the events stay spooled)
-  2  usage error
-  75 events remain spooled (out of time); run bosky flush again later
-"""
-
+from bosky.helptext import (DESCRIPTION, DOCTOR_DESCRIPTION, DOCTOR_EPILOG, EPILOG,
+                            FLUSH_DESCRIPTION, FLUSH_EPILOG)
 
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing usage and exiting."""
@@ -69,24 +20,42 @@ class _Parser(argparse.ArgumentParser):
         raise errors.UsageError(reason=message + " (see bosky --help)")
 
 
-def _add_run_options(parser):
-    """Options every command takes: delivery limits, the spool, config and output."""
+def _add_common_options(parser):
+    """Options every command takes: the deadline, the config file, tracing, help."""
     run = parser.add_argument_group("run")
     run.add_argument("--timeout", metavar="SECONDS",
                      help="deadline for the whole run, retries included (default 30)")
-    run.add_argument("--max-attempts", metavar="N",
-                     help="stop retrying after N attempts (default: until --timeout)")
-    run.add_argument("--spool-dir", metavar="DIR",
-                     help="where undelivered events wait (default /var/spool/bosky "
-                          "if writable, else the user's state directory)")
-    run.add_argument("--no-fail", action="store_true",
-                     help="exit 0 even when not delivered (the error is still printed)")
     run.add_argument("-c", "--config", metavar="PATH",
                      help="config file (default /etc/bosky/config, if present)")
-    run.add_argument("--verbose", action="store_true", help="print what was sent on stdout")
     run.add_argument("--debug", action="store_true",
                      help="trace each step on stderr (never secrets)")
     run.add_argument("-h", "--help", action="store_true", help="show this help")
+
+
+def _add_delivery_options(parser):
+    """Options of the commands that send: retry limit, spool, exit status, output."""
+    delivery = parser.add_argument_group("delivery")
+    delivery.add_argument("--max-attempts", metavar="N",
+                          help="stop retrying after N attempts (default: until --timeout)")
+    delivery.add_argument("--spool-dir", metavar="DIR",
+                          help="where undelivered events wait (default /var/spool/bosky "
+                               "if writable, else the user's state directory)")
+    delivery.add_argument("--no-fail", action="store_true",
+                          help="exit 0 even when not delivered (the error is still printed)")
+    delivery.add_argument("--verbose", action="store_true",
+                          help="print what was sent on stdout")
+
+
+def _add_aws_options(parser):
+    aws = parser.add_argument_group("AWS")
+    aws.add_argument("--region", help="default: $AWS_REGION, $AWS_DEFAULT_REGION, the "
+                     "profile's region, IMDS")
+    aws.add_argument("--endpoint-url", metavar="URL", help="send to this URL instead")
+    aws.add_argument("--profile", metavar="NAME",
+                     help="AWS profile from ~/.aws/config and ~/.aws/credentials "
+                          "(default: $AWS_PROFILE, else default)")
+    aws.add_argument("--instance-id", metavar="ID|ARN",
+                     help="skip the IMDS identity lookup (off EC2, for testing)")
 
 
 def _add_emit(parser):
@@ -106,20 +75,13 @@ def _add_emit(parser):
                        "(default: $BOSKY_PROJECT, the config file, else 'unknown')")
     event.add_argument("--detail-type", metavar="TEXT", help="default 'User Data'")
     event.add_argument("--event-bus", metavar="NAME|ARN", help="default: the default bus")
-    event.add_argument("--instance-id", metavar="ID|ARN",
-                       help="skip the IMDS identity lookup (off EC2, for testing)")
-    aws = parser.add_argument_group("AWS")
-    aws.add_argument("--region", help="default: $AWS_REGION, $AWS_DEFAULT_REGION, the "
-                     "profile's region, IMDS")
-    aws.add_argument("--endpoint-url", metavar="URL", help="send to this URL instead")
-    aws.add_argument("--profile", metavar="NAME",
-                     help="AWS profile from ~/.aws/config and ~/.aws/credentials "
-                          "(default: $AWS_PROFILE, else default)")
-    _add_run_options(parser)
-    parser.add_argument("--no-spool", action="store_true",
-                        help="never spool: an undelivered event exits 1")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="print the request as JSON instead of sending it")
+    event.add_argument("--no-spool", action="store_true",
+                       help="never spool: an undelivered event exits 1")
+    event.add_argument("--dry-run", action="store_true",
+                       help="print the request as JSON instead of sending it")
+    _add_aws_options(parser)
+    _add_delivery_options(parser)
+    _add_common_options(parser)
     info = parser.add_argument_group("information")
     info.add_argument("--permissions", action="store_true",
                       help="print the IAM policy bosky needs")
@@ -129,20 +91,29 @@ def _add_emit(parser):
 
 
 def _add_flush(parser):
-    _add_run_options(parser)
+    _add_delivery_options(parser)
+    _add_common_options(parser)
+
+
+def _add_doctor(parser):
+    _add_aws_options(parser)
+    _add_common_options(parser)
+
+
+SUBCOMMANDS = {
+    # name: (add options, usage, description, epilog)
+    "flush": ("_add_flush", "bosky flush [OPTIONS]", FLUSH_DESCRIPTION, FLUSH_EPILOG),
+    "doctor": ("_add_doctor", "bosky doctor [OPTIONS]", DOCTOR_DESCRIPTION, DOCTOR_EPILOG),
+}
 
 
 def build_parser(command="emit"):
-    if command == "flush":
-        parser = _Parser(prog="bosky flush", usage="bosky flush [OPTIONS]",
-                         description=FLUSH_DESCRIPTION, epilog=FLUSH_EPILOG, add_help=False,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
-        _add_flush(parser)
-        return parser
-    parser = _Parser(prog="bosky", usage="bosky [STATUS] [OPTIONS] MESSAGE",
-                     description=DESCRIPTION, epilog=EPILOG, add_help=False,
+    add, usage, description, epilog = SUBCOMMANDS.get(command, (
+        "_add_emit", "bosky [STATUS] [OPTIONS] MESSAGE", DESCRIPTION, EPILOG))
+    parser = _Parser(prog="bosky" if command == "emit" else "bosky " + command, usage=usage,
+                     description=description, epilog=epilog, add_help=False,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_emit(parser)
+    globals()[add](parser)
     return parser
 
 
@@ -261,7 +232,13 @@ def cmd_flush(args, env, streams, started):
                       verbose=args.verbose)
 
 
-COMMANDS = {"flush": cmd_flush}
+def cmd_doctor(args, env, streams, started):
+    from bosky import doctor
+    settings = load_settings(args, env)
+    return doctor.doctor(settings, make_deps(env, streams, args.debug, started))
+
+
+COMMANDS = {"flush": cmd_flush, "doctor": cmd_doctor}
 
 
 def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):

@@ -27,24 +27,22 @@ def resolve_identity(settings, imds_client, log):
     return found
 
 
-def resolve_region(run, found, log):
-    """--region / AWS_REGION / AWS_DEFAULT_REGION / config / the profile's region,
-    else the instance's own (an --instance-id ARN, or IMDS)."""
-    settings, imds_client = run.settings, run.imds
+def resolve_region(run, found):
+    """(region, origin): --region / AWS_REGION / AWS_DEFAULT_REGION / config / the
+    profile's region, else the instance's own (an --instance-id ARN, or IMDS)."""
+    settings = run.settings
     if settings.region:
-        log("region {} from {}".format(settings.region, settings.origin["region"]))
-        return settings.region
-    if run.aws.profile.get("region"):
-        region = endpoints.check_region(run.aws.profile["region"].strip(),
-                                        "profile " + run.aws.profile_name)
-        log("region {} from profile {}".format(region, run.aws.profile_name))
-        return region
-    if found.region:
-        log("region {} from the instance identity".format(found.region))
-        return found.region
-    _, region, _ = identity.parse_identity_document(imds_client.get(imds.IDENTITY_DOCUMENT))
-    log("region {} from the IMDS identity document".format(region))
-    return region
+        region, origin = settings.region, settings.origin["region"]
+    elif run.aws.profile.get("region"):
+        origin = "profile " + run.aws.profile_name
+        region = endpoints.check_region(run.aws.profile["region"].strip(), origin)
+    elif found.region:
+        region, origin = found.region, "the instance identity"
+    else:
+        _, region, _ = identity.parse_identity_document(run.imds.get(imds.IDENTITY_DOCUMENT))
+        origin = "the IMDS identity document"
+    run.deps.log("region {} from {}".format(region, origin))
+    return region, origin
 
 
 def resolve_target(run, region):
@@ -56,7 +54,7 @@ def resolve_target(run, region):
         "events", region, run.deps.env, run.aws.profiles, run.aws.profile, given,
         given_is_flag=settings.origin["endpoint_url"] == "--endpoint-url")
     run.deps.log("endpoint {} from {}".format(url, origin))
-    return Target(url, region)
+    return Target(url, region), origin
 
 
 def dry_run_document(url, region, entries):
@@ -74,8 +72,9 @@ def emit(settings, status, message, deps, dry_run=False, verbose=False):
     run = Run(settings, deps)
     # 2. Which instance, in which region, to which endpoint.
     found = resolve_identity(settings, run.imds, log)
-    run.region = region = resolve_region(run, found, log)
-    target = resolve_target(run, region)
+    run.region, _ = resolve_region(run, found)
+    target, _ = resolve_target(run, run.region)
+    region = run.region
     # 3. The event, checked against EventBridge's rules.
     detail = events.build_detail(status, message, found.instance_id, deps.token())
     entry = events.build_entry(settings.project, settings.detail_type, detail,

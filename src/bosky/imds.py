@@ -73,6 +73,11 @@ class ImdsClient(object):
     def disabled(self):
         return self._disabled
 
+    @property
+    def token_version(self):
+        """2 when reads carry an IMDSv2 token, 1 after a v1 fallback, None before any read."""
+        return None if self._token is None else (2 if self._token else 1)
+
     def _request(self, method, path, headers):
         if self._disabled:
             raise errors.ImdsError(reason="disabled by AWS_EC2_METADATA_DISABLED=true; pass "

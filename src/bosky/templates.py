@@ -6,7 +6,7 @@ from bosky import config, endpoints, events
 
 CONFIG_TEMPLATE = """\
 # bosky configuration ({path})
-# Flags beat environment variables, which beat this file.
+# Precedence: flags > environment variables > this file > defaults.
 # One `key = value` per line; lines starting with # are comments.
 
 # The event's Source; EventBridge rules match it as "source".  Not "aws.*".
@@ -18,9 +18,14 @@ CONFIG_TEMPLATE = """\
 # A custom event bus, by name or ARN; unset means the account's default bus.
 # event_bus = boot-events
 
-# The AWS region; unset means AWS_REGION, AWS_DEFAULT_REGION, then the
-# instance's own region from the instance metadata service.
+# The AWS region; unset means AWS_REGION, AWS_DEFAULT_REGION, the AWS
+# profile's region, then the instance's own from the instance metadata service.
 # region = us-east-1
+
+# The AWS profile (from ~/.aws/config and ~/.aws/credentials) for credentials,
+# region and endpoints; AWS_PROFILE overrides it.  Unset: environment keys,
+# then the default profile, container and instance-profile credentials.
+# profile = boot-reporter
 
 # Send to this URL instead of events.<region>.amazonaws.com (for example a
 # VPC interface endpoint without private DNS).

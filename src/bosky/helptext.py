@@ -1,0 +1,73 @@
+"""The texts of `bosky --help` and of each command's --help, kept apart from the parser."""
+
+DESCRIPTION = """\
+Send a structured event about this instance's boot to Amazon EventBridge.
+
+  bosky --fail "artifact download returned 404"
+  bosky --pass --project web "user data finished"
+  echo "details" | bosky --status degraded -
+
+The event's Source is the project, its detail-type "User Data", and its
+detail {"Status", "Message", "InstanceId", "EventUuid"}; Resources holds the
+instance ARN.  Failed sends are retried until --timeout; an event that still
+could not be sent for a transient reason is spooled (exit 75).
+
+  bosky flush             send events spooled by earlier runs (see bosky flush --help)
+  bosky doctor            check the setup, one line per check (see bosky doctor --help)
+"""
+
+FLUSH_DESCRIPTION = """\
+Send the events earlier runs spooled, oldest first, in batches of up to 10.
+Each is deleted only after EventBridge returned its EventId.  Concurrent
+flushes are safe: one holds the spool's lock, the others leave it the work.
+"""
+
+EPILOG = """\
+environment:
+  BOSKY_PROJECT (or BOSKEY_PROJECT), BOSKY_DETAIL_TYPE, BOSKY_EVENT_BUS,
+  BOSKY_INSTANCE_ID, BOSKY_TIMEOUT, BOSKY_SPOOL_DIR, AWS_MAX_ATTEMPTS
+                                          defaults for the flags above
+  AWS_REGION, AWS_DEFAULT_REGION          region (else the profile's, else the instance's)
+  AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE
+                                          the AWS profile and its files
+  credentials, first found: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY
+  (+ AWS_SESSION_TOKEN); AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN; the
+  profile (keys, credential_process, role_arn); AWS_CONTAINER_CREDENTIALS_*;
+  the instance profile (IMDS)
+  AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL, AWS_USE_FIPS_ENDPOINT,
+  AWS_USE_DUALSTACK_ENDPOINT, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS   endpoints
+  AWS_EC2_METADATA_SERVICE_ENDPOINT(_MODE), AWS_EC2_METADATA_DISABLED,
+  AWS_EC2_METADATA_V1_DISABLED, AWS_METADATA_SERVICE_TIMEOUT   IMDS
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY       proxy for AWS calls (never IMDS or containers)
+  AWS_CA_BUNDLE                           a private CA for TLS inspection
+
+exit status:
+  0  EventBridge accepted the event
+  1  not delivered (the error line says why and what to do)
+  2  usage or validation error (nothing was sent)
+  75 not delivered yet: spooled, `bosky flush` will send it
+  (with --no-fail, 1 and 75 become 0; the error line is still printed)
+"""
+
+FLUSH_EPILOG = """\
+exit status:
+  0  the spool is empty (or another flush is sending it)
+  1  EventBridge refused an event for good (moved to rejected/) or a request
+     failed in a way retrying cannot fix (the events stay spooled)
+  2  usage error
+  75 events remain spooled (out of time); run bosky flush again later
+"""
+
+DOCTOR_DESCRIPTION = """\
+Check what bosky would use and whether an event could be sent: version,
+AWS profile, instance metadata, instance, region, endpoint, proxy, CA bundle,
+credentials (their source, never a secret), the clock against the endpoint's,
+and a PutEvents request signed but not sent.
+"""
+
+DOCTOR_EPILOG = """\
+exit status:
+  0  an event could be sent
+  1  something stops it: the closing line names the first problem and its fix
+  2  usage error
+"""
