@@ -1,0 +1,114 @@
+"""The stand-ins' shared parts: a threaded loopback HTTP server that records requests.
+
+Each stand-in subclasses `StandIn` and answers in `respond(request)` with
+(status, headers, body), or a fault: "hang", "reset" or "cut".
+"""
+
+import http.server
+import socket
+import socketserver
+import ssl
+import struct
+import sys
+import threading
+import time
+
+TEST_KEY_ID = "AKIDSTANDIN0EXAMPLE"
+TEST_SECRET = "standin/secret+key/EXAMPLEKEY0000000000"
+ROLE_NAME = "bosky-test-role"
+HANG_SECONDS = 8.0
+CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+class Recorded(object):
+    __slots__ = ("method", "path", "headers", "body")
+
+    def __init__(self, method, path, headers, body):
+        self.method, self.path, self.headers, self.body = method, path, headers, body
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+
+class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        # A client that gave up at its deadline hangs up mid-reply: expected, not news.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    def _handle(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        request = Recorded(self.command, self.path, headers, body)
+        self.server.standin.requests.append(request)
+        status, reply_headers, reply = self.server.standin.respond(request)
+        if status == "hang":
+            time.sleep(HANG_SECONDS)
+            return
+        if status == "cut":  # headers and half a body, then the reset: a reply cut short
+            self.send_response(200)
+            self.send_header("Content-Length", "200")
+            self.end_headers()
+            self.wfile.write(b'{"FailedEntryCount": 0, "Entr')
+            self.wfile.flush()
+            status = "reset"
+        if status == "reset":  # close with RST: the client sees a reset, not a reply
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
+        self.send_response(status)
+        for name, value in reply_headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    do_GET = do_PUT = do_POST = _handle
+
+
+class StandIn(object):
+    """Base: start/stop, the URL, the request log; `tls` = (certfile, keyfile) serves HTTPS."""
+
+    def __init__(self, tls=None):
+        self.requests = []
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.standin = self
+        self.scheme = "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
+
+    @property
+    def url(self):
+        return "{}://127.0.0.1:{}".format(self.scheme, self._server.server_address[1])
+
+    @property
+    def host(self):
+        return "127.0.0.1:{}".format(self._server.server_address[1])
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def respond(self, request):
+        raise NotImplementedError
