@@ -96,3 +96,18 @@ def test_a_dead_proxy_fails_aws_calls_but_imds_goes_direct(pyz, eventbridge, imd
     assert "through the proxy http://127.0.0.1:9" in stderr_line(result)
     assert any("identity" in r.path for r in imds_server.requests)  # IMDS answered directly
     assert eventbridge.requests == []
+
+
+def test_container_credentials_never_go_through_the_proxy(pyz, eventbridge):
+    container = standins.ContainerStandIn().start()
+    try:
+        env = base_env(AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, AWS_REGION="us-east-1",
+                       AWS_CONTAINER_CREDENTIALS_FULL_URI=container.url + "/creds",
+                       HTTP_PROXY="http://127.0.0.1:9")
+        env.pop("NO_PROXY")
+        result = run_pyz(pyz, ["x", "--instance-id", INSTANCE, "--no-spool", "--timeout", "1"],
+                         env)
+    finally:
+        container.stop()
+    assert len(container.requests) >= 1  # reached directly...
+    assert "through the proxy http://127.0.0.1:9" in stderr_line(result)  # ...EventBridge not

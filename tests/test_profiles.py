@@ -1,0 +1,75 @@
+"""The shared config and credentials files, parsed and selected as botocore does."""
+
+import pytest
+
+from bosky import errors, profiles
+
+CONFIG = """
+[default]
+region = us-east-1
+[profile ops]
+region = eu-west-1
+aws_access_key_id = FROMCONFIG
+s3 =
+  addressing_style = path
+[services local]
+eventbridge =
+  endpoint_url = http://127.0.0.1:4566
+[not a profile]
+region = nowhere
+"""
+CREDENTIALS = """
+[ops]
+aws_access_key_id = FROMCREDENTIALS
+aws_secret_access_key = secret ; not a comment
+"""
+
+
+def parsed():
+    return profiles.parse_files(CONFIG, CREDENTIALS, "/c/config", "/c/credentials")
+
+
+def test_profile_sections_and_the_credentials_file_winning():
+    ops = parsed().get("ops")
+    assert ops["region"] == "eu-west-1"
+    assert ops["aws_access_key_id"] == "FROMCREDENTIALS"
+    assert ops["aws_secret_access_key"] == "secret ; not a comment"  # no inline comments
+    assert parsed().get("not a profile") is None and parsed().get("default")["region"]
+
+
+def test_services_sections_hold_nested_keys():
+    assert parsed().services == {"local": {"eventbridge": {"endpoint_url":
+                                                           "http://127.0.0.1:4566"}}}
+    assert profiles.parse_nested(parsed().get("ops")["s3"]) == {"addressing_style": "path"}
+
+
+@pytest.mark.parametrize("flag,env,file_value,expected", [
+    (None, {}, None, ("default", "default", False)),
+    (None, {"AWS_DEFAULT_PROFILE": "b"}, None, ("b", "AWS_DEFAULT_PROFILE", True)),
+    (None, {"AWS_PROFILE": "a", "AWS_DEFAULT_PROFILE": "b"}, None, ("a", "AWS_PROFILE", True)),
+    (None, {"AWS_PROFILE": "a"}, "f", ("a", "AWS_PROFILE", True)),
+    (None, {}, "f", ("f", "config file", True)),
+    ("x", {"AWS_PROFILE": "a"}, "f", ("x", "--profile", True)),
+])
+def test_profile_name_precedence(flag, env, file_value, expected):
+    assert profiles.profile_name(flag, env, file_value) == expected
+
+
+def test_a_missing_named_profile_is_an_error_and_a_missing_default_is_not():
+    assert profiles.select_profile(parsed(), "nope", "default", False) == {}
+    with pytest.raises(errors.ValidationError) as caught:
+        profiles.select_profile(parsed(), "nope", "AWS_PROFILE", True)
+    assert "/c/config or /c/credentials" in str(caught.value)
+
+
+def test_file_paths_from_variables_home_or_nowhere():
+    assert profiles.file_paths({}, "/root") == ("/root/.aws/config", "/root/.aws/credentials")
+    assert profiles.file_paths({}, None) == (None, None)
+    assert profiles.file_paths({"AWS_CONFIG_FILE": "~/cfg"}, "/h") == ("/h/cfg",
+                                                                      "/h/.aws/credentials")
+
+
+def test_a_broken_file_names_itself():
+    with pytest.raises(errors.ConfigFileError) as caught:
+        profiles.parse_files("[default\nregion = x\n", None, "/c/config")
+    assert str(caught.value).startswith("/c/config: not a valid AWS config file")
