@@ -47,3 +47,18 @@ def test_pyz_delivers_under_each_cpython(pyz, version, python, eventbridge, imds
     assert result.returncode == 0, result.stderr.decode()
     assert eventbridge.accepted[0]["detail"]["Message"] == message
     assert result.stdout.decode().strip() == eventbridge.accepted[0]["EventId"]
+
+
+@pytest.mark.parametrize("version,python", FOUND or [pytest.param(
+    None, None, marks=pytest.mark.skip(reason="no pyenv CPython >= 3.6 found"))],
+    ids=[".".join(map(str, v)) for v, _ in FOUND] or ["none"])
+def test_pyz_runs_a_reported_step_under_each_cpython(pyz, version, python, eventbridge):
+    env = base_env(AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, AWS_REGION="us-east-1",
+                   AWS_ACCESS_KEY_ID=standins.TEST_KEY_ID,
+                   AWS_SECRET_ACCESS_KEY=standins.TEST_SECRET)
+    result = run_pyz(pyz, ["run", "--instance-id", "i-0123456789abcdef0", "--", "sh", "-c",
+                           "echo step output; exit 3"], env, python=python)
+    assert result.returncode == 3, result.stderr.decode()
+    assert result.stdout == b"step output\n"
+    statuses = sorted(item["detail"]["Status"] for item in eventbridge.accepted)
+    assert statuses == ["fail", "start"]

@@ -53,8 +53,14 @@ def test_instance_profile_only_with_imdsv2_required_delivers(pyz, eventbridge, i
     entry = eventbridge.accepted[0]["entry"]
     assert entry["Resources"] == ["arn:aws:ec2:us-east-1:123456789012:instance/" + INSTANCE]
     assert entry["Source"] == "unknown" and entry["DetailType"] == "User Data"
-    assert received_detail(eventbridge) == {
-        "Status": "fail", "Message": "artifact download returned 404", "InstanceId": INSTANCE}
+    detail = received_detail(eventbridge)
+    uptime = detail.pop("UptimeSeconds")
+    assert isinstance(uptime, int) and uptime >= 0
+    assert detail == {
+        "Status": "fail", "Message": "artifact download returned 404", "InstanceId": INSTANCE,
+        "AccountId": "123456789012", "Region": "us-east-1", "AvailabilityZone": "us-east-1a",
+        "InstanceType": "t3.micro", "ImageId": "ami-0abcdef1234567890", "PrivateIp": "10.0.0.12",
+        "Hostname": "ip-10-0-0-12.ec2.internal"}
     token_puts = [r for r in imds_server.requests if r.method == "PUT"]
     assert len(token_puts) == 1
     assert all(r.header("x-aws-ec2-metadata-token") for r in imds_server.requests

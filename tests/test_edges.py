@@ -31,7 +31,7 @@ def test_expired_token_is_replaced_once(imds_server):
     client, _ = client_for(imds_server.url)
     client.get(imds.PARTITION)
     imds_server.tokens.clear()  # the service forgot it: next GET is a 401
-    assert client.get(imds.PARTITION) == b"aws"
+    assert client.get(imds.IDENTITY_DOCUMENT).startswith(b"{")
     assert [r.method for r in imds_server.requests] == ["PUT", "GET", "GET", "PUT", "GET"]
 
 
@@ -124,3 +124,13 @@ def test_aws_calls_use_the_proxy_but_imds_never_does(imds_server):
     assert reply.status == 502
     assert [r.path for r in proxy.requests] == ["http://events.example.invalid/"]
     assert all(not r.path.startswith("http") for r in imds_server.requests)
+
+
+def test_settled_answers_are_read_once_but_credentials_every_time(imds_server):
+    client, _ = client_for(imds_server.url)
+    for _ in range(3):
+        client.get(imds.IDENTITY_DOCUMENT)
+        credentials.from_instance_profile(client)
+    paths = [r.path for r in imds_server.requests if r.method == "GET"]
+    assert paths.count(imds.IDENTITY_DOCUMENT) == 1
+    assert paths.count(imds.ROLE_LIST + standins.ROLE_NAME) == 3

@@ -5,134 +5,17 @@ place that catches `errors.BoskyError`.  Network modules are imported inside
 the commands, so `--help` and `--version` stay fast (a test checks this).
 """
 
-import argparse
 import sys
 import time
 
 from bosky import __version__, errors
-from bosky.helptext import (DESCRIPTION, DOCTOR_DESCRIPTION, DOCTOR_EPILOG, EPILOG,
-                            FLUSH_DESCRIPTION, FLUSH_EPILOG)
+from bosky.parsers import build_parser, parse_args
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of printing usage and exiting."""
-
-    def error(self, message):
-        raise errors.UsageError(reason=message + " (see bosky --help)")
-
-
-def _add_common_options(parser):
-    """Options every command takes: the deadline, the config file, tracing, help."""
-    run = parser.add_argument_group("run")
-    run.add_argument("--timeout", metavar="SECONDS",
-                     help="deadline for the whole run, retries included (default 30)")
-    run.add_argument("-c", "--config", metavar="PATH",
-                     help="config file (default /etc/bosky/config, if present)")
-    run.add_argument("--debug", action="store_true",
-                     help="trace each step on stderr (never secrets)")
-    run.add_argument("-h", "--help", action="store_true", help="show this help")
-
-
-def _add_delivery_options(parser):
-    """Options of the commands that send: retry limit, spool, exit status, output."""
-    delivery = parser.add_argument_group("delivery")
-    delivery.add_argument("--max-attempts", metavar="N",
-                          help="stop retrying after N attempts (default: until --timeout)")
-    delivery.add_argument("--spool-dir", metavar="DIR",
-                          help="where undelivered events wait (default /var/spool/bosky "
-                               "if writable, else the user's state directory)")
-    delivery.add_argument("--no-fail", action="store_true",
-                          help="exit 0 even when not delivered (the error is still printed)")
-    delivery.add_argument("--verbose", action="store_true",
-                          help="print what was sent on stdout")
-
-
-def _add_aws_options(parser):
-    aws = parser.add_argument_group("AWS")
-    aws.add_argument("--region", help="default: $AWS_REGION, $AWS_DEFAULT_REGION, the "
-                     "profile's region, IMDS")
-    aws.add_argument("--endpoint-url", metavar="URL", help="send to this URL instead")
-    aws.add_argument("--profile", metavar="NAME",
-                     help="AWS profile from ~/.aws/config and ~/.aws/credentials "
-                          "(default: $AWS_PROFILE, else default)")
-    aws.add_argument("--instance-id", metavar="ID|ARN",
-                     help="skip the IMDS identity lookup (off EC2, for testing)")
-
-
-def _add_emit(parser):
-    status = parser.add_argument_group("status (choose one; default --info)")
-    status.add_argument("-p", "--pass", "--success", dest="statuses", action="append_const",
-                        const="pass", help="the step succeeded")
-    status.add_argument("-f", "--fail", dest="statuses", action="append_const", const="fail",
-                        help="the step failed")
-    status.add_argument("-i", "--info", dest="statuses", action="append_const", const="info",
-                        help="informational (the default)")
-    status.add_argument("-s", "--status", dest="statuses", action="append", metavar="NAME",
-                        help="a custom status, e.g. degraded")
-    parser.add_argument("message", nargs="*", metavar="MESSAGE",
-                        help="the message; - reads it from standard input")
-    event = parser.add_argument_group("event")
-    event.add_argument("--project", metavar="NAME", help="the event's Source "
-                       "(default: $BOSKY_PROJECT, the config file, else 'unknown')")
-    event.add_argument("--detail-type", metavar="TEXT", help="default 'User Data'")
-    event.add_argument("--event-bus", metavar="NAME|ARN", help="default: the default bus")
-    event.add_argument("--no-spool", action="store_true",
-                       help="never spool: an undelivered event exits 1")
-    event.add_argument("--dry-run", action="store_true",
-                       help="print the request as JSON instead of sending it")
-    _add_aws_options(parser)
-    _add_delivery_options(parser)
-    _add_common_options(parser)
-    info = parser.add_argument_group("information")
-    info.add_argument("--permissions", action="store_true",
-                      help="print the IAM policy bosky needs")
-    info.add_argument("--generate-config", action="store_true",
-                      help="print a commented config file")
-    info.add_argument("--version", action="store_true", help="print the version")
-
-
-def _add_flush(parser):
-    _add_delivery_options(parser)
-    _add_common_options(parser)
-
-
-def _add_doctor(parser):
-    _add_aws_options(parser)
-    _add_common_options(parser)
-
-
-SUBCOMMANDS = {
-    # name: (add options, usage, description, epilog)
-    "flush": ("_add_flush", "bosky flush [OPTIONS]", FLUSH_DESCRIPTION, FLUSH_EPILOG),
-    "doctor": ("_add_doctor", "bosky doctor [OPTIONS]", DOCTOR_DESCRIPTION, DOCTOR_EPILOG),
-}
-
-
-def build_parser(command="emit"):
-    add, usage, description, epilog = SUBCOMMANDS.get(command, (
-        "_add_emit", "bosky [STATUS] [OPTIONS] MESSAGE", DESCRIPTION, EPILOG))
-    parser = _Parser(prog="bosky" if command == "emit" else "bosky " + command, usage=usage,
-                     description=description, epilog=epilog, add_help=False,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    globals()[add](parser)
-    return parser
-
-
-def parse_args(parser, argv):
-    """Parse with options allowed after the message, as in `bosky "msg" --fail`.
-
-    argparse gives later positional words back as extras (Python 3.6 has no
-    parse_intermixed_args), so they are joined to the message here.
-    """
-    args, extras = parser.parse_known_args(argv)
-    unknown = [word for word in extras if word.startswith("-") and word != "-"]
-    if unknown or (extras and not hasattr(args, "message")):
-        parser.error("unrecognized arguments: " + " ".join(unknown or extras))
-    if hasattr(args, "message"):
-        args.message = list(args.message) + extras
-    return args
-
-
-def choose_status(statuses):
+def choose_status(statuses, exit_code=None):
+    """The one status the flags ask for; --exit-code N means pass for 0, else fail."""
+    statuses = list(statuses or [])
+    if exit_code is not None:
+        statuses.append("pass" if exit_code == 0 else "fail")
     chosen = sorted(set(statuses or ["info"]))
     if len(chosen) > 1:
         raise errors.UsageError(reason="choose one status, got {} (see bosky --help)".format(
@@ -172,7 +55,8 @@ def load_settings(args, env):
     path = args.config or config.DEFAULT_CONFIG_PATH
     file_values = read_config_file(path, explicit=args.config is not None)
     flags = {name: getattr(args, name, None) for name in config.SOURCES}
-    flags["no_spool"] = getattr(args, "no_spool", False)
+    for name in ("no_spool", "no_context", "details"):
+        flags[name] = getattr(args, name, None)
     return config.resolve_settings(flags, env, file_values, path)
 
 
@@ -192,13 +76,16 @@ def make_deps(env, streams, debug, started):
     def warn(text):
         stderr.write("bosky: warning: {}\n".format(text))
 
+    def error_line(line):
+        stderr.write(line + "\n")
+
     send = functools.partial(transport.send, env=env)
     return wiring.Deps(env, send, time.time, time.monotonic, time.sleep, random.random,
                        system.random_uuid, os.geteuid(), stdout, log, warn,
                        age=lambda: system.read_process_age(started),
                        read_text=system.read_text_file,
                        home=system.home_directory(env, os.geteuid()),
-                       run_process=system.run_process)
+                       run_process=system.run_process, error_line=error_line)
 
 
 def cmd_emit(args, env, streams, started):
@@ -216,13 +103,52 @@ def cmd_emit(args, env, streams, started):
         stdout.write(templates.permissions_policy(settings) + "\n")
         return errors.EXIT_OK
     from bosky import emit, events
-    status = events.sanitize_text(choose_status(args.statuses))
+    exit_code = parse_exit_code(args.exit_code)
+    status = events.sanitize_text(choose_status(args.statuses, exit_code))
     message = events.sanitize_text(read_message(args.message, stdin))
-    settings.project = events.sanitize_text(settings.project)
-    settings.detail_type = events.sanitize_text(settings.detail_type)
+    fields = {} if exit_code is None else {"ExitCode": exit_code}
     deps = make_deps(env, streams, args.debug, started)
-    return emit.emit(settings, status, message, deps, dry_run=args.dry_run,
-                     verbose=args.verbose)
+    return emit.emit(settings, emit.EventSpec(status, message, fields), deps,
+                     dry_run=args.dry_run, verbose=args.verbose)
+
+
+def parse_exit_code(value):
+    if value is None:
+        return None
+    try:
+        code = int(value)
+    except ValueError:
+        code = -1
+    if code < 0:
+        raise errors.UsageError(reason="--exit-code {!r}: expected a whole number, 0 or more, "
+                                       "such as $?".format(value))
+    return code
+
+
+def cmd_run(args, env, streams, started):
+    from bosky import emit, steps
+    if not args.command:
+        raise errors.UsageError(reason="bosky run: no command; e.g. bosky run -- make install")
+    settings = load_settings(args, env)
+    reporter = emit.Reporter(settings, make_deps(env, streams, args.debug, started))
+    return steps.run_step(reporter, args.command, args.name).exit_status
+
+
+def cmd_run_parts(args, env, streams, started):
+    from bosky import emit, steps
+    settings = load_settings(args, env)
+    reporter = emit.Reporter(settings, make_deps(env, streams, args.debug, started))
+    return steps.run_parts(reporter, args.directory, args.keep_going)
+
+
+def cmd_trap(args, env, streams, started):
+    import os
+    import shlex
+    from bosky import templates
+    command = args.command or "{} {}".format(shlex.quote(sys.executable),
+                                             shlex.quote(os.path.abspath(sys.argv[0])))
+    streams[1].write(templates.trap_script(command, args.forward, args.on_exit))
+    return errors.EXIT_OK
 
 
 def cmd_flush(args, env, streams, started):
@@ -238,7 +164,8 @@ def cmd_doctor(args, env, streams, started):
     return doctor.doctor(settings, make_deps(env, streams, args.debug, started))
 
 
-COMMANDS = {"flush": cmd_flush, "doctor": cmd_doctor}
+COMMANDS = {"flush": cmd_flush, "doctor": cmd_doctor, "run": cmd_run,
+            "run-parts": cmd_run_parts, "trap": cmd_trap}
 
 
 def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):

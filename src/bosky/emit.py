@@ -1,16 +1,39 @@
-"""The emit pipeline: settings -> identity -> region -> event -> delivery -> result.
+"""Sending events: settings -> instance -> event -> delivery -> result.
 
-`emit` reads as the numbered steps of one run.  Every input from the outside
-world arrives through `wiring.Deps`, so tests can drive it against loopback
-stand-ins.  Delivery never reports success without an EventId; an event that
-could not be delivered in time for a transient reason is spooled (exit 75).
+A `Reporter` serves one bosky process: it resolves the instance, region,
+endpoint and context once, and sends any number of events (`bosky run` sends
+two per step), each with its own deadline.  Every input from the outside
+world arrives through `wiring.Deps`.  Delivery never reports success without
+an EventId; an event not delivered in time for a transient reason is
+spooled (exit 75).
 """
 
 import json
+import threading
 
-from bosky import backlog, endpoints, errors, events, identity, imds
+from bosky import backlog, context, endpoints, errors, events, identity, imds
 from bosky.delivery import Target
 from bosky.wiring import Run
+
+
+class EventSpec(object):
+    """What one event says: its status and message, extra Detail fields, an output tail."""
+
+    __slots__ = ("status", "message", "fields", "tail")
+
+    def __init__(self, status, message, fields=None, tail=None):
+        self.status, self.message = status, message
+        self.fields, self.tail = dict(fields or {}), tail
+
+
+class Instance(object):
+    """Where events come from and go: resolved once per process."""
+
+    __slots__ = ("identity", "region", "target", "context")
+
+    def __init__(self, found, region, target, context_fields):
+        self.identity, self.region, self.target = found, region, target
+        self.context = context_fields
 
 
 def resolve_identity(settings, imds_client, log):
@@ -63,37 +86,77 @@ def dry_run_document(url, region, entries):
                       indent=2, ensure_ascii=False)
 
 
-def emit(settings, status, message, deps, dry_run=False, verbose=False):
-    """Send one event; return the exit status (failures are raised)."""
-    log = deps.log
-    # 1. Refuse bad names before any network wait.
-    events.check_names(settings.project, settings.detail_type)
-    events.check_status(status)
-    run = Run(settings, deps)
-    # 2. Which instance, in which region, to which endpoint.
-    found = resolve_identity(settings, run.imds, log)
-    run.region, _ = resolve_region(run, found)
-    target, _ = resolve_target(run, run.region)
-    region = run.region
-    # 3. The event, checked against EventBridge's rules.
-    detail = events.build_detail(status, message, found.instance_id, deps.token())
-    entry = events.build_entry(settings.project, settings.detail_type, detail,
-                               [found.resource], settings.event_bus, run.sender.now())
-    events.validate_entry(entry)
-    log("event: {} bytes by EventBridge's count".format(events.entry_size(entry)))
-    if dry_run:
-        deps.stdout.write(dry_run_document(target.url, region, [entry]) + "\n")
-        return errors.EXIT_OK
-    # 4. Deliver with retries until the deadline; then report, or keep it for later.
-    outcome = run.sender.deliver([entry], target, fresh=True)
-    if outcome.accepted:
-        log("EventBridge accepted the event: EventId {} (attempt {})".format(
+class Reporter(object):
+    """Sends the events of one bosky process."""
+
+    def __init__(self, settings, deps):
+        self.settings, self.deps = settings, deps
+        self._instance = None
+        self._lock = threading.Lock()  # `bosky run` sends its start event from a thread
+        self._runs = 0
+
+    def new_run(self):
+        """A Run with a fresh deadline; only the first is charged the process's start-up."""
+        self._runs += 1
+        return Run(self.settings, self.deps, count_startup=self._runs == 1)
+
+    def instance(self, run):
+        with self._lock:
+            if self._instance is None:
+                found = resolve_identity(self.settings, run.imds, self.deps.log)
+                run.region, _ = resolve_region(run, found)
+                target, _ = resolve_target(run, run.region)
+                # --instance-id means "skip IMDS": no context either (no wait off EC2).
+                fields = {} if self.settings.no_context or self.settings.instance_id else \
+                    context.fetch_context(run.imds, self.deps.read_text, self.deps.log)
+                self._instance = Instance(found, run.region, target, fields)
+            run.region = self._instance.region
+            return self._instance
+
+    def build_entry(self, run, spec):
+        events.check_names(self.settings.project, self.settings.detail_type)
+        events.check_status(spec.status)
+        where = self.instance(run)
+        fields = dict(where.context, **spec.fields)
+        fields.update(self.settings.details)
+        event_uuid = self.deps.token()
+        epoch = run.sender.now()
+
+        def make_entry(tail):
+            if tail is not None:
+                fields[events.OUTPUT_TAIL_FIELD] = tail
+            detail = events.build_detail(spec.status, spec.message,
+                                         where.identity.instance_id, event_uuid, fields)
+            return events.build_entry(self.settings.project, self.settings.detail_type, detail,
+                                      [where.identity.resource], self.settings.event_bus, epoch)
+
+        entry = make_entry(None) if spec.tail is None else \
+            events.fit_output_tail(make_entry, spec.tail)
+        events.validate_entry(entry)
+        self.deps.log("event: {} bytes by EventBridge's count".format(events.entry_size(entry)))
+        return entry, where.target
+
+    def send(self, spec, dry_run=False, verbose=False):
+        """Send one event; return the exit status (failures are raised)."""
+        run = self.new_run()
+        entry, target = self.build_entry(run, spec)
+        if dry_run:
+            self.deps.stdout.write(dry_run_document(target.url, target.region, [entry]) + "\n")
+            return errors.EXIT_OK
+        outcome = run.sender.deliver([entry], target, fresh=True)
+        if not outcome.accepted:
+            raise_undelivered(run, outcome, entry, target)
+        self.deps.log("EventBridge accepted the event: EventId {} (attempt {})".format(
             outcome.accepted[0][1], outcome.attempts))
         if verbose:
-            deps.stdout.write(outcome.accepted[0][1] + "\n")
+            self.deps.stdout.write(outcome.accepted[0][1] + "\n")
         flush_backlog(run)
         return errors.EXIT_OK
-    raise_undelivered(run, outcome, entry, target)
+
+
+def emit(settings, spec, deps, dry_run=False, verbose=False):
+    """`bosky [STATUS] MESSAGE`: send one event."""
+    return Reporter(settings, deps).send(spec, dry_run=dry_run, verbose=verbose)
 
 
 def raise_undelivered(run, outcome, entry, target):

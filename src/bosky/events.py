@@ -42,13 +42,60 @@ def sanitize_text(text):
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def build_detail(status, message, instance_id, event_uuid):
+# Detail fields bosky itself sets; --detail may not reuse them.
+CORE_FIELDS = ("Status", "Message", "InstanceId", "EventUuid")
+STEP_FIELDS = ("Step", "ExitCode", "DurationSeconds", "Command", "OutputTail", "Steps")
+CONTEXT_FIELDS = ("AccountId", "Region", "AvailabilityZone", "InstanceType", "ImageId",
+                  "PrivateIp", "Hostname", "AutoScalingGroup", "Name", "UptimeSeconds")
+RESERVED_FIELDS = frozenset(CORE_FIELDS + STEP_FIELDS + CONTEXT_FIELDS)
+DETAIL_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
+OUTPUT_TAIL_FIELD = "OutputTail"
+
+
+def build_detail(status, message, instance_id, event_uuid, fields=None):
+    """The Detail JSON text: the core fields, then `fields` (context, step, --detail)."""
     # A JSON encoder, never string formatting: quotes, backslashes and newlines
     # in the message must not break or forge the event (the 2017 tool's bug).
     # EventUuid lets consumers drop the rare duplicate of at-least-once delivery.
     detail = {"Status": status, "Message": message, "InstanceId": instance_id,
               "EventUuid": event_uuid}
+    for key, value in (fields or {}).items():
+        detail.setdefault(key, value)
     return json.dumps(detail, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_detail_options(options):
+    """{key: value} from repeated --detail KEY=VALUE; bad or reserved keys are refused."""
+    fields = {}
+    for option in options or ():
+        key, sep, value = option.partition("=")
+        if not sep or not DETAIL_KEY.match(key):
+            raise errors.ValidationError(reason="--detail {!r}: expected KEY=VALUE with a key "
+                                                "of letters, digits, _ . -".format(option))
+        if key in RESERVED_FIELDS:
+            raise errors.ValidationError(reason="--detail {}: bosky sets {} itself; choose "
+                                                "another name".format(key, key))
+        fields[key] = sanitize_text(value)
+    return fields
+
+
+def fit_output_tail(make_entry, tail, limit=MAX_ENTRY_BYTES):
+    """The entry built by make_entry(text) with the longest end of `tail` that fits.
+
+    JSON escaping makes the encoded size depend on the text, so the fit is
+    measured on the real entry (binary search on how many characters to keep).
+    """
+    entry = make_entry(tail)
+    if entry_size(entry) <= limit:
+        return entry
+    low, high = 0, len(tail)  # keep tail[-n:]; find the largest n that fits
+    while low < high:
+        middle = (low + high + 1) // 2
+        if entry_size(make_entry(tail[len(tail) - middle:])) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return make_entry(tail[len(tail) - low:] if low else "")
 
 
 def build_entry(source, detail_type, detail, resources, event_bus, epoch_seconds):

@@ -12,8 +12,12 @@ detail {"Status", "Message", "InstanceId", "EventUuid"}; Resources holds the
 instance ARN.  Failed sends are retried until --timeout; an event that still
 could not be sent for a transient reason is spooled (exit 75).
 
-  bosky flush             send events spooled by earlier runs (see bosky flush --help)
-  bosky doctor            check the setup, one line per check (see bosky doctor --help)
+  bosky run -- CMD...     run a command as a reported step (start, then pass or fail)
+  bosky run-parts DIR     run a directory of numbered scripts, each a reported step
+  eval "$(bosky trap)"    report a Bash script's failing commands
+  bosky flush             send events spooled by earlier runs
+  bosky doctor            check the setup, one line per check
+  (each has its own --help)
 """
 
 FLUSH_DESCRIPTION = """\
@@ -70,4 +74,26 @@ exit status:
   0  an event could be sent
   1  something stops it: the closing line names the first problem and its fix
   2  usage error
+"""
+
+RUN_DESCRIPTION = """\
+Run COMMAND as a reported step: a start event, then pass or fail with Step,
+ExitCode, DurationSeconds, Command and OutputTail (the last 4 KiB of its
+output, cut further if needed to fit EventBridge's limit).  Output is shown
+live; SIGINT, SIGTERM and SIGHUP are passed on.  The command runs even if the
+start event cannot be delivered.  Exit status: the command's own (128+N if
+signal N killed it, 127 if it could not be started).
+"""
+
+RUN_PARTS_DESCRIPTION = """\
+Run the executable files in DIR in lexical order (dotfiles and non-executables
+are skipped, named in --debug), each reported like `bosky run`, then one event
+that sums up the bundle.  Stops at the first failure unless --keep-going.
+Exit status: the first failing part's, else 0.
+"""
+
+TRAP_DESCRIPTION = """\
+Print Bash that reports the script's failing commands:  eval "$(bosky trap)"
+Each failure sends a fail event with the command, its line and exit status.
+Options not listed here (--project web, ...) are passed to every bosky call.
 """

@@ -68,6 +68,7 @@ class ImdsClient(object):
         self._log = log
         self._token = None        # None: not fetched yet; "": IMDSv1 mode
         self._unreachable = None  # the TransportError seen, if IMDS did not answer
+        self._answers = {}        # path -> (status, body) already read this run
 
     @property
     def disabled(self):
@@ -110,7 +111,23 @@ class ImdsClient(object):
                 if self._v1_disabled else UNREACHABLE_HINT))
 
     def get(self, path, optional=False):
-        """The body at `path` (bytes); None for a 404 when `optional`."""
+        """The body at `path` (bytes); None for a 404 when `optional`.  Answers are
+        remembered for the run: the identity document is read once, not per use."""
+        answer = self._answers.get(path)
+        if answer is None:
+            answer = self._fetch(path)
+            # Keep settled answers, but not credentials (they expire) or passing errors.
+            if answer[0] in (200, 404) and not (path.startswith(ROLE_LIST) and path != ROLE_LIST):
+                self._answers[path] = answer
+        status, body = answer
+        if status == 200:
+            return body
+        if status == 404 and optional:
+            return None
+        raise errors.ImdsError(reason="GET {} was answered HTTP {}; {}".format(
+            self._base + path, status, REFUSED_HINT if status == 403 else UNREACHABLE_HINT))
+
+    def _fetch(self, path):
         for attempt in (1, 2):
             if self._token is None:
                 self._token = self._fetch_token()
@@ -120,10 +137,4 @@ class ImdsClient(object):
                 self._token = None  # expired or refused token: fetch a new one once
                 continue
             break
-        if reply.status == 200:
-            return reply.body
-        if reply.status == 404 and optional:
-            return None
-        raise errors.ImdsError(reason="GET {} was answered HTTP {} {}; {}".format(
-            self._base + path, reply.status, reply.reason,
-            REFUSED_HINT if reply.status == 403 else UNREACHABLE_HINT))
+        return reply.status, reply.body

@@ -71,3 +71,41 @@ def permissions_policy(settings):
         statement["Condition"] = {"StringEquals": {"events:source": settings.project}}
     policy = {"Version": "2012-10-17", "Statement": [statement]}
     return json.dumps(policy, indent=2)
+
+
+TRAP_SCRIPT = """\
+# bosky trap: report this script's failures to EventBridge (eval "$(bosky trap)").
+# Each failing command sends a fail event naming it, its line and exit status;
+# reporting never changes how the script runs (--no-fail, || true).
+__bosky_reported=0
+__bosky_on_err() {{
+  local rc=$? line=${{BASH_LINENO[0]:-$LINENO}} cmd=$BASH_COMMAND
+  __bosky_reported=1
+  {bosky} --no-fail --exit-code "$rc" --detail Line="$line" --detail FailedCommand="$cmd" \\
+    --detail Script="$0"{extra} "${{0##*/}}: '$cmd' failed with exit status $rc at line $line" || true
+  return "$rc"
+}}
+trap '__bosky_on_err' ERR
+"""
+
+TRAP_ON_EXIT = """\
+# On exit: pass when the script ended with 0; fail if it ended otherwise unreported.
+__bosky_on_exit() {{
+  local rc=$?
+  if [ "$rc" -eq 0 ]; then
+    {bosky} --no-fail --pass --detail Script="$0"{extra} "${{0##*/}} finished" || true
+  elif [ "$__bosky_reported" -eq 0 ]; then
+    {bosky} --no-fail --exit-code "$rc" --detail Script="$0"{extra} \\
+      "${{0##*/}} exited with status $rc" || true
+  fi
+}}
+trap '__bosky_on_exit' EXIT
+"""
+
+
+def trap_script(bosky_command, extra_args, on_exit):
+    """Bash that installs the traps; `bosky_command` and `extra_args` are shell-quoted."""
+    import shlex
+    extra = "".join(" " + shlex.quote(arg) for arg in extra_args)
+    values = {"bosky": bosky_command, "extra": extra}
+    return TRAP_SCRIPT.format(**values) + (TRAP_ON_EXIT.format(**values) if on_exit else "")

@@ -19,7 +19,7 @@ class Deps(object):
 
     def __init__(self, env, send, wall_clock, monotonic, sleep, random, token, euid,
                  stdout, log, warn, age=lambda: 0.0, read_text=lambda path: None, home=None,
-                 run_process=None):
+                 run_process=None, error_line=None):
         self.env = env
         self.send = send              # transport.send with the env bound
         self.wall_clock = wall_clock  # time.time
@@ -35,6 +35,7 @@ class Deps(object):
         self.read_text = read_text    # path -> text, or None if missing or unreadable
         self.home = home              # the user's home directory, or None
         self.run_process = run_process  # argv -> (exit status, stdout bytes, stderr bytes)
+        self.error_line = error_line or warn  # a whole line on stderr, as cli.main prints
 
 
 class AwsConfig(object):
@@ -65,10 +66,10 @@ class AwsConfig(object):
 class Run(object):
     """One run's deadline and the clients that share it."""
 
-    def __init__(self, settings, deps):
+    def __init__(self, settings, deps, count_startup=True):
         self.settings = settings
         self.deps = deps
-        used = deps.age()
+        used = deps.age() if count_startup else 0.0
         self.deadline = Deadline(settings.timeout, deps.monotonic, already_used=used)
         deps.log("deadline {:g} s, of which start-up used {:.3f} s".format(settings.timeout,
                                                                           used))

@@ -19,7 +19,8 @@ class ImdsStandIn(StandIn):
     service: PUT 404, GETs work), "disabled" (403), "hang", "garbage"."""
 
     def __init__(self, mode="v2", document=None, partition="aws", role=ROLE_NAME,
-                 key_id=TEST_KEY_ID, secret=TEST_SECRET, token="IQoJb3JpZ2luX2VjEXAMPLE"):
+                 key_id=TEST_KEY_ID, secret=TEST_SECRET, token="IQoJb3JpZ2luX2VjEXAMPLE",
+                 tags=None):
         super().__init__()
         self.mode = mode
         self.tokens = set()
@@ -27,7 +28,13 @@ class ImdsStandIn(StandIn):
             "/latest/dynamic/instance-identity/document":
                 json.dumps(document or identity_document()),
             "/latest/meta-data/services/partition": partition,
+            "/latest/meta-data/local-hostname": "ip-10-0-0-12.ec2.internal",
         }
+        # Tags are served only when the instance allows tag access in its metadata options.
+        if tags is not None:
+            self.paths["/latest/meta-data/tags/instance"] = "\n".join(sorted(tags))
+            for key, value in tags.items():
+                self.paths["/latest/meta-data/tags/instance/" + key] = value
         if role:
             self.paths["/latest/meta-data/iam/security-credentials/"] = role
             self.paths["/latest/meta-data/iam/security-credentials/" + role] = json.dumps({

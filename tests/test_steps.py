@@ -1,0 +1,282 @@
+"""`bosky run`, `bosky run-parts` and `bosky trap` with real child processes and real bash."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import standins
+from conftest import base_env, run_pyz
+from test_e2e import ENV_KEYS, INSTANCE
+
+PY = sys.executable
+
+
+def env_for(eventbridge, **extra):
+    merged = dict(ENV_KEYS, AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, AWS_REGION="us-east-1")
+    merged.update(extra)
+    return base_env(**merged)
+
+
+def bosky_run(pyz, eventbridge, *args, **env):
+    return run_pyz(pyz, ["run", "--instance-id", INSTANCE] + list(args),
+                   env_for(eventbridge, **env))
+
+
+def details(eventbridge):
+    return [item["detail"] for item in eventbridge.accepted]
+
+
+def by_status(eventbridge, status):
+    return [d for d in details(eventbridge) if d["Status"] == status]
+
+
+def test_run_reports_start_and_pass_and_shows_the_output(pyz, eventbridge):
+    result = bosky_run(pyz, eventbridge, "--", PY, "-c", "print('hello from the step')")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"hello from the step\n"
+    [start] = by_status(eventbridge, "start")
+    [done] = by_status(eventbridge, "pass")
+    assert start["Step"] == done["Step"] == os.path.basename(PY)
+    assert done["Command"] == [PY, "-c", "print('hello from the step')"]
+    assert done["ExitCode"] == 0 and done["DurationSeconds"] >= 0
+    assert done["OutputTail"] == "hello from the step\n"
+
+
+def test_run_returns_the_command_status_and_reports_fail(pyz, eventbridge):
+    script = "import sys; print('compiling'); sys.stderr.write('error: disk full\\n'); sys.exit(3)"
+    result = bosky_run(pyz, eventbridge, "--name", "build", "--", PY, "-c", script)
+    assert result.returncode == 3
+    assert result.stdout == b"compiling\n" and result.stderr.endswith(b"error: disk full\n")
+    [failed] = by_status(eventbridge, "fail")
+    assert failed["Step"] == "build" and failed["ExitCode"] == 3
+    assert "compiling\n" in failed["OutputTail"] and "disk full" in failed["OutputTail"]
+    assert failed["Message"].startswith("build exited 3 after")
+
+
+def test_a_command_that_cannot_start_exits_127_with_a_fail_event(pyz, eventbridge):
+    result = bosky_run(pyz, eventbridge, "--", "/nonexistent/setup.sh", "--fast")
+    assert result.returncode == 127
+    assert b"cannot run /nonexistent/setup.sh: No such file or directory" in result.stderr
+    [failed] = by_status(eventbridge, "fail")
+    assert failed["ExitCode"] == 127 and "could not start" in failed["Message"]
+
+
+def test_killed_by_a_signal_exits_128_plus_n(pyz, eventbridge):
+    result = bosky_run(pyz, eventbridge, "--", "sh", "-c", "kill -TERM $$")
+    assert result.returncode == 128 + signal.SIGTERM
+    [failed] = by_status(eventbridge, "fail")
+    assert "killed by signal 15" in failed["Message"]
+
+
+def test_huge_binary_output_gives_a_bounded_valid_utf8_tail(pyz, eventbridge):
+    script = ("import os, sys; sys.stdout.buffer.write(os.urandom(300000)); "
+              "sys.stdout.buffer.write(b'\\nthe end\\xff\\n')")
+    result = bosky_run(pyz, eventbridge, "--", PY, "-c", script)
+    assert result.returncode == 0 and len(result.stdout) == 300000 + 10  # passed through whole
+    [done] = by_status(eventbridge, "pass")
+    tail = done["OutputTail"]
+    assert tail.endswith("the end\ufffd\n") and len(tail.encode("utf-8")) <= 4096 * 3
+
+
+def test_output_is_shown_live_not_after_the_command_ends(pyz, eventbridge, tmp_path):
+    gate = tmp_path / "gate"
+    script = ("import os, sys, time\nprint('ready', flush=True)\n"
+              "while not os.path.exists(%r): time.sleep(0.02)\nprint('done')\n" % str(gate))
+    proc = subprocess.Popen([PY, pyz, "run", "--instance-id", INSTANCE, "--", PY, "-c", script],
+                            env=env_for(eventbridge), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.readline() == b"ready\n"  # arrives while the child still waits
+    assert proc.poll() is None
+    gate.write_text("go")
+    assert proc.stdout.read() == b"done\n" and proc.wait(timeout=30) == 0
+
+
+def test_interleaved_stdout_and_stderr_keep_their_streams_and_order(pyz, eventbridge):
+    script = ("import sys, time\nfor i in range(3):\n"
+              "    sys.stdout.write('out%d\\n' % i); sys.stdout.flush(); time.sleep(0.05)\n"
+              "    sys.stderr.write('err%d\\n' % i); sys.stderr.flush(); time.sleep(0.05)\n")
+    result = bosky_run(pyz, eventbridge, "--", PY, "-c", script)
+    assert result.stdout == b"out0\nout1\nout2\n"
+    assert result.stderr.endswith(b"err0\nerr1\nerr2\n")
+    [done] = by_status(eventbridge, "pass")
+    assert done["OutputTail"] == "out0\nerr0\nout1\nerr1\nout2\nerr2\n"
+
+
+def test_the_command_runs_even_when_no_event_can_be_delivered(pyz, tmp_path):
+    marker = tmp_path / "ran"
+    env = base_env(AWS_ENDPOINT_URL="http://127.0.0.1:9/", AWS_REGION="us-east-1", **ENV_KEYS)
+    started = time.monotonic()
+    result = run_pyz(pyz, ["run", "--instance-id", INSTANCE, "--timeout", "2", "--", "touch",
+                           str(marker)], env)
+    assert marker.exists() and result.returncode == 0
+    assert b"bosky: spooled:" in result.stderr  # both events kept for `bosky flush`
+    assert time.monotonic() - started < 8
+
+
+def test_sigterm_to_bosky_reaches_the_command(pyz, eventbridge, tmp_path):
+    ready, got = tmp_path / "ready", tmp_path / "got-term"
+    script = ("import signal, sys, time, pathlib\n"
+              "def stop(n, f):\n    pathlib.Path(%r).write_text('term'); sys.exit(5)\n"
+              "signal.signal(signal.SIGTERM, stop)\npathlib.Path(%r).write_text('up')\n"
+              "time.sleep(30)\n") % (str(got), str(ready))
+    proc = subprocess.Popen([PY, pyz, "run", "--instance-id", INSTANCE, "--", PY, "-c", script],
+                            env=env_for(eventbridge), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 5 and got.read_text() == "term"
+    assert by_status(eventbridge, "fail")[0]["ExitCode"] == 5
+
+
+# -- run-parts ----------------------------------------------------------------------
+
+def make_bundle(tmp_path):
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    for name, code in (("10-java", 0), ("20-rabbitmq", 4), ("30-tinydns", 0)):
+        part = bundle / name
+        part.write_text("#!/bin/sh\necho {} ran\nexit {}\n".format(name, code))
+        part.chmod(0o755)
+    (bundle / ".hidden").write_text("#!/bin/sh\nexit 9\n")
+    (bundle / ".hidden").chmod(0o755)
+    (bundle / "README").write_text("not executable\n")
+    return bundle
+
+
+def test_run_parts_stops_at_the_first_failure(pyz, eventbridge, tmp_path):
+    result = run_pyz(pyz, ["run-parts", "--instance-id", INSTANCE, str(make_bundle(tmp_path))],
+                     env_for(eventbridge))
+    assert result.returncode == 4
+    assert result.stdout == b"10-java ran\n20-rabbitmq ran\n"
+    summary = [d for d in details(eventbridge) if d.get("Steps")]
+    assert summary[0]["Status"] == "fail" and summary[0]["Step"] == "bundle"
+    assert [(s["Step"], s["ExitCode"]) for s in summary[0]["Steps"]] == [
+        ("10-java", 0), ("20-rabbitmq", 4)]
+
+
+def test_run_parts_keep_going_runs_every_part(pyz, eventbridge, tmp_path):
+    result = run_pyz(pyz, ["run-parts", "--keep-going", "--instance-id", INSTANCE,
+                           str(make_bundle(tmp_path))], env_for(eventbridge))
+    assert result.returncode == 4
+    assert result.stdout == b"10-java ran\n20-rabbitmq ran\n30-tinydns ran\n"
+    steps = [d for d in details(eventbridge) if d.get("Steps")][0]["Steps"]
+    assert [s["Step"] for s in steps] == ["10-java", "20-rabbitmq", "30-tinydns"]
+    assert len(by_status(eventbridge, "start")) == 3
+
+
+def test_run_parts_of_a_missing_directory_is_a_usage_error(pyz, eventbridge):
+    result = run_pyz(pyz, ["run-parts", "--instance-id", INSTANCE, "/nonexistent/bundle"],
+                     env_for(eventbridge))
+    assert result.returncode == 2 and eventbridge.requests == []
+
+
+# -- trap -----------------------------------------------------------------------------
+
+def run_bash(pyz, eventbridge, tmp_path, body, trap_args=""):
+    script = tmp_path / "userdata.sh"
+    script.write_text("#!/bin/bash\nset -e\neval \"$({} {} trap {})\"\n{}".format(
+        PY, pyz, trap_args, body))
+    return subprocess.run(["bash", str(script)], env=env_for(eventbridge, BOSKY_INSTANCE_ID=
+                                                             INSTANCE),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+
+
+def test_trap_reports_the_failing_command_line_and_status(pyz, eventbridge, tmp_path):
+    result = run_bash(pyz, eventbridge, tmp_path,
+                      "echo installing\nls /nonexistent-artifact\necho never\n",
+                      "--project web")
+    assert result.returncode == 2 and b"never" not in result.stdout
+    [failed] = details(eventbridge)
+    assert failed["Status"] == "fail" and failed["ExitCode"] == 2
+    assert failed["Line"] == "5" and failed["FailedCommand"] == "ls /nonexistent-artifact"
+    assert "userdata.sh: 'ls /nonexistent-artifact' failed with exit status 2 at line 5" == \
+        failed["Message"]
+    assert eventbridge.accepted[0]["entry"]["Source"] == "web"
+
+
+def test_trap_on_exit_reports_pass_when_the_script_succeeds(pyz, eventbridge, tmp_path):
+    result = run_bash(pyz, eventbridge, tmp_path, "echo all good\n", "--on-exit")
+    assert result.returncode == 0
+    assert [(d["Status"], d["Message"]) for d in details(eventbridge)] == [
+        ("pass", "userdata.sh finished")]
+
+
+def test_trap_on_exit_reports_an_explicit_exit_that_no_command_failed(pyz, eventbridge,
+                                                                      tmp_path):
+    result = run_bash(pyz, eventbridge, tmp_path, "exit 7\n", "--on-exit")
+    assert result.returncode == 7
+    [failed] = details(eventbridge)
+    assert failed["ExitCode"] == 7 and failed["Message"] == "userdata.sh exited with status 7"
+
+
+# -- context, --exit-code, --detail ---------------------------------------------------
+
+def send(pyz, eventbridge, imds_url, *args):
+    return run_pyz(pyz, ["x"] + list(args), base_env(
+        imds_url, AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url))
+
+
+@pytest.mark.parametrize("tags,expected", [
+    ({"aws:autoscaling:groupName": "web-asg", "Name": "web-1"},
+     {"AutoScalingGroup": "web-asg", "Name": "web-1"}),
+    (None, {}),  # tag access off: the fields are simply absent
+])
+def test_context_tags_when_tag_access_is_on(pyz, eventbridge, tags, expected):
+    imds = standins.ImdsStandIn(tags=tags).start()
+    try:
+        eventbridge.token = "IQoJb3JpZ2luX2VjEXAMPLE"
+        result = send(pyz, eventbridge, imds.url)
+    finally:
+        imds.stop()
+    assert result.returncode == 0, result.stderr
+    [detail] = details(eventbridge)
+    assert {k: detail[k] for k in ("AutoScalingGroup", "Name") if k in detail} == expected
+    assert detail["AccountId"] == "123456789012" and "UptimeSeconds" in detail
+
+
+def test_no_context_leaves_the_context_out(pyz, eventbridge, imds_server):
+    eventbridge.token = "IQoJb3JpZ2luX2VjEXAMPLE"
+    assert send(pyz, eventbridge, imds_server.url, "--no-context").returncode == 0
+    assert set(details(eventbridge)[0]) == {"Status", "Message", "InstanceId", "EventUuid"}
+
+
+@pytest.mark.parametrize("code,status", [("0", "pass"), ("2", "fail")])
+def test_exit_code_chooses_the_status_and_is_recorded(pyz, eventbridge, code, status):
+    result = run_pyz(pyz, ["--exit-code", code, "step done", "--instance-id", INSTANCE],
+                     env_for(eventbridge))
+    assert result.returncode == 0
+    [detail] = details(eventbridge)
+    assert detail["Status"] == status and detail["ExitCode"] == int(code)
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--exit-code", "2", "--pass"], "choose one status"),
+    (["--exit-code", "x"], "--exit-code 'x'"),
+    (["--detail", "Status=hacked"], "bosky sets Status itself"),
+    (["--detail", "no equals sign"], "expected KEY=VALUE"),
+])
+def test_bad_exit_code_or_detail_is_a_usage_error(pyz, eventbridge, args, expected):
+    result = run_pyz(pyz, args + ["m", "--instance-id", INSTANCE], env_for(eventbridge))
+    assert result.returncode == 2 and expected in result.stderr.decode()
+
+
+def test_detail_options_add_fields(pyz, eventbridge):
+    result = run_pyz(pyz, ["m", "--detail", "Version=1.4.2", "--detail", "Tier=web",
+                           "--instance-id", INSTANCE], env_for(eventbridge))
+    assert result.returncode == 0
+    detail = details(eventbridge)[0]
+    assert detail["Version"] == "1.4.2" and detail["Tier"] == "web"
+
+
+def test_dry_run_shows_the_detail_fields(pyz, eventbridge):
+    result = run_pyz(pyz, ["m", "--exit-code", "1", "--detail", "K=v", "--dry-run",
+                           "--instance-id", INSTANCE], env_for(eventbridge))
+    detail = json.loads(json.loads(result.stdout.decode())["request"]["Entries"][0]["Detail"])
+    assert detail["ExitCode"] == 1 and detail["K"] == "v" and detail["Status"] == "fail"
