@@ -181,7 +181,7 @@ def test_run_parts_of_a_missing_directory_is_a_usage_error(pyz, eventbridge):
 
 def run_bash(pyz, eventbridge, tmp_path, body, trap_args=""):
     script = tmp_path / "userdata.sh"
-    script.write_text("#!/bin/bash\nset -e\neval \"$({} {} trap {})\"\n{}".format(
+    script.write_text("#!/bin/bash\nset -euo pipefail\neval \"$({} {} trap {})\"\n{}".format(
         PY, pyz, trap_args, body))
     return subprocess.run(["bash", str(script)], env=env_for(eventbridge, BOSKY_INSTANCE_ID=
                                                              INSTANCE),
