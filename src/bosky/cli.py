@@ -11,6 +11,12 @@ import time
 from bosky import __version__, errors
 from bosky.parsers import build_parser, parse_args
 
+def wants_help(words):
+    """-h/--help among the options (not after --, where they belong to a wrapped command)."""
+    options = words[:words.index("--")] if "--" in words else words
+    return "-h" in options or "--help" in options
+
+
 def choose_status(statuses, exit_code=None):
     """The one status the flags ask for; --exit-code N means pass for 0, else fail."""
     statuses = list(statuses or [])
@@ -55,7 +61,7 @@ def load_settings(args, env):
     path = args.config or config.DEFAULT_CONFIG_PATH
     file_values = read_config_file(path, explicit=args.config is not None)
     flags = {name: getattr(args, name, None) for name in config.SOURCES}
-    for name in ("no_spool", "no_context", "details"):
+    for name in ("no_spool", "no_context", "details", "complete_lifecycle", "group"):
         flags[name] = getattr(args, name, None)
     return config.resolve_settings(flags, env, file_values, path)
 
@@ -131,14 +137,18 @@ def cmd_run(args, env, streams, started):
         raise errors.UsageError(reason="bosky run: no command; e.g. bosky run -- make install")
     settings = load_settings(args, env)
     reporter = emit.Reporter(settings, make_deps(env, streams, args.debug, started))
-    return steps.run_step(reporter, args.command, args.name).exit_status
+    status = steps.run_step(reporter, args.command, args.name).exit_status
+    steps.complete_hook_quietly(reporter, status)
+    return status
 
 
 def cmd_run_parts(args, env, streams, started):
     from bosky import emit, steps
     settings = load_settings(args, env)
     reporter = emit.Reporter(settings, make_deps(env, streams, args.debug, started))
-    return steps.run_parts(reporter, args.directory, args.keep_going)
+    status = steps.run_parts(reporter, args.directory, args.keep_going)
+    steps.complete_hook_quietly(reporter, status)
+    return status
 
 
 def cmd_trap(args, env, streams, started):
@@ -164,8 +174,31 @@ def cmd_doctor(args, env, streams, started):
     return doctor.doctor(settings, make_deps(env, streams, args.debug, started))
 
 
+def cmd_lifecycle(args, env, streams, started):
+    from bosky import emit, lifecycle
+    settings = load_settings(args, env)
+    settings.no_context = True  # a lifecycle call sends no event
+    reporter = emit.Reporter(settings, make_deps(env, streams, args.debug, started))
+    if args.action == "complete":
+        lifecycle.complete(reporter, args.hook, args.result, args.group, args.token)
+    else:
+        lifecycle.heartbeat(reporter, args.hook, args.group, args.token)
+    return errors.EXIT_OK
+
+
+def cmd_watch(args, env, streams, started):
+    from bosky import emit, watch
+    if args.interval <= 0 or args.heartbeat_interval <= 0:
+        raise errors.UsageError(reason="--interval and --heartbeat-interval must be more than 0")
+    settings = load_settings(args, env)
+    reporter = emit.Reporter(settings, make_deps(env, streams, args.debug, started))
+    return watch.watch(reporter, args.interval, args.hook, args.on_terminate,
+                       args.heartbeat_interval)
+
+
 COMMANDS = {"flush": cmd_flush, "doctor": cmd_doctor, "run": cmd_run,
-            "run-parts": cmd_run_parts, "trap": cmd_trap}
+            "run-parts": cmd_run_parts, "trap": cmd_trap, "lifecycle": cmd_lifecycle,
+            "watch": cmd_watch}
 
 
 def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
@@ -182,7 +215,11 @@ def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
     args = None
     try:
         parser = build_parser(command)
-        args = parse_args(parser, argv[1:] if command in COMMANDS else argv)
+        words = argv[1:] if command in COMMANDS else argv
+        if wants_help(words):  # before parsing: required options must not block --help
+            stdout.write(parser.format_help())
+            return errors.EXIT_OK
+        args = parse_args(parser, words)
         if args.help:
             stdout.write(parser.format_help())
             return errors.EXIT_OK

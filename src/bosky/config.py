@@ -120,6 +120,8 @@ def resolve_settings(flags, env, file_values, config_path):
     values["no_spool"] = bool(flags.get("no_spool"))
     values["no_context"] = bool(flags.get("no_context"))
     values["details"] = events.parse_detail_options(flags.get("details"))
+    values["complete_lifecycle"] = flags.get("complete_lifecycle")
+    values["group"] = flags.get("group")
     if values["region"] is not None:
         endpoints.check_region(values["region"], origin["region"])
     if values["endpoint_url"] is not None:

@@ -155,8 +155,38 @@ class Reporter(object):
 
 
 def emit(settings, spec, deps, dry_run=False, verbose=False):
-    """`bosky [STATUS] MESSAGE`: send one event."""
-    return Reporter(settings, deps).send(spec, dry_run=dry_run, verbose=verbose)
+    """`bosky [STATUS] MESSAGE`: send one event (then complete a lifecycle hook if asked)."""
+    reporter = Reporter(settings, deps)
+    if settings.complete_lifecycle is None or dry_run:
+        return reporter.send(spec, dry_run=dry_run, verbose=verbose)
+    return send_then_complete(reporter, spec, verbose)
+
+
+def send_then_complete(reporter, spec, verbose):
+    """Send the event, then complete the launch hook: CONTINUE for pass, ABANDON for fail.
+
+    The hook gates the instance whether or not the event got through, so an
+    event failure is held until the hook is done, then raised (or printed, if
+    the hook fails too and its error is the one raised).
+    """
+    from bosky import lifecycle
+    result = lifecycle.result_for_status(spec.status)  # refuse before sending anything
+    event_error = None
+    try:
+        reporter.send(spec, verbose=verbose)
+    except errors.BoskyError as exc:
+        event_error = exc
+    try:
+        lifecycle.complete(reporter, reporter.settings.complete_lifecycle, result,
+                           reporter.settings.group)
+    except errors.BoskyError:
+        if event_error is not None:
+            reporter.deps.error_line("bosky: {}: {}".format(event_error.label,
+                                                            event_error.message))
+        raise
+    if event_error is not None:
+        raise event_error
+    return errors.EXIT_OK
 
 
 def raise_undelivered(run, outcome, entry, target):

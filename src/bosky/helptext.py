@@ -15,6 +15,8 @@ could not be sent for a transient reason is spooled (exit 75).
   bosky run -- CMD...     run a command as a reported step (start, then pass or fail)
   bosky run-parts DIR     run a directory of numbered scripts, each a reported step
   eval "$(bosky trap)"    report a Bash script's failing commands
+  bosky lifecycle complete --hook NAME   complete an Auto Scaling lifecycle action
+  bosky watch             wait for termination: report, run a command, complete the hook
   bosky flush             send events spooled by earlier runs
   bosky doctor            check the setup, one line per check
   (each has its own --help)
@@ -96,4 +98,22 @@ TRAP_DESCRIPTION = """\
 Print Bash that reports the script's failing commands:  eval "$(bosky trap)"
 Each failure sends a fail event with the command, its line and exit status.
 Options not listed here (--project web, ...) are passed to every bosky call.
+"""
+
+LIFECYCLE_DESCRIPTION = """\
+Complete (or heartbeat) the Auto Scaling lifecycle action waiting for this
+instance: CompleteLifecycleAction / RecordLifecycleActionHeartbeat, signed
+by bosky.  The group comes from --group, else the instance's
+aws:autoscaling:groupName tag.  "No active Lifecycle Action found" is retried
+until --timeout, since early in user data the hook may not be active yet.
+Exit status: 0 done, 1 not done (the error says why), 2 usage error.
+"""
+
+WATCH_DESCRIPTION = """\
+Run until this instance is being terminated: poll IMDS every --interval for
+autoscaling/target-lifecycle-state = Terminated and for a spot interruption
+notice; then send a `terminating` event, run --on-terminate (reported like
+`bosky run`, heartbeating --hook while it runs), complete --hook with
+CONTINUE, and exit 0.  Survives IMDS hiccups and token expiry; exits 0 on
+SIGTERM.  --timeout bounds each report and hook call, not the watch.
 """

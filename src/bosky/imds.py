@@ -58,7 +58,7 @@ def timeout_from_env(env):
 class ImdsClient(object):
     """Reads from IMDS through `send` (transport.send with the env bound)."""
 
-    def __init__(self, send, env, deadline, log):
+    def __init__(self, send, env, deadline, log, remember_failures=True):
         self._send = send
         self._base = endpoint_from_env(env)
         self._disabled = is_disabled(env)
@@ -67,6 +67,8 @@ class ImdsClient(object):
         self._deadline = deadline
         self._log = log
         self._token = None        # None: not fetched yet; "": IMDSv1 mode
+        # A run gives up on an IMDS that did not answer once; a long watch must not.
+        self._remember_failures = remember_failures
         self._unreachable = None  # the TransportError seen, if IMDS did not answer
         self._answers = {}        # path -> (status, body) already read this run
 
@@ -92,7 +94,8 @@ class ImdsClient(object):
                               timeout, "instance metadata (IMDS)", use_proxy=False,
                               hint=UNREACHABLE_HINT)
         except errors.TransportError as exc:
-            self._unreachable = exc
+            if self._remember_failures:
+                self._unreachable = exc
             raise
 
     def _fetch_token(self):
@@ -110,14 +113,16 @@ class ImdsClient(object):
                 "IMDSv1 is disabled by AWS_EC2_METADATA_V1_DISABLED"
                 if self._v1_disabled else UNREACHABLE_HINT))
 
-    def get(self, path, optional=False):
+    def get(self, path, optional=False, cache=True):
         """The body at `path` (bytes); None for a 404 when `optional`.  Answers are
-        remembered for the run: the identity document is read once, not per use."""
-        answer = self._answers.get(path)
+        remembered for the run (the identity document is read once), unless `cache`
+        is False for values that change (a watcher's polls)."""
+        answer = self._answers.get(path) if cache else None
         if answer is None:
             answer = self._fetch(path)
             # Keep settled answers, but not credentials (they expire) or passing errors.
-            if answer[0] in (200, 404) and not (path.startswith(ROLE_LIST) and path != ROLE_LIST):
+            if cache and answer[0] in (200, 404) and \
+                    not (path.startswith(ROLE_LIST) and path != ROLE_LIST):
                 self._answers[path] = answer
         status, body = answer
         if status == 200:

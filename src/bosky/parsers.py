@@ -9,8 +9,9 @@ import argparse
 
 from bosky import errors
 from bosky.helptext import (DESCRIPTION, DOCTOR_DESCRIPTION, DOCTOR_EPILOG, EPILOG,
-                            FLUSH_DESCRIPTION, FLUSH_EPILOG, RUN_DESCRIPTION, RUN_PARTS_DESCRIPTION,
-                            TRAP_DESCRIPTION)
+                            FLUSH_DESCRIPTION, FLUSH_EPILOG, LIFECYCLE_DESCRIPTION,
+                            RUN_DESCRIPTION, RUN_PARTS_DESCRIPTION, TRAP_DESCRIPTION,
+                            WATCH_DESCRIPTION)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,7 +59,7 @@ def _add_aws_options(parser):
                      help="skip the IMDS identity lookup (off EC2, for testing)")
 
 
-def _add_event_options(parser):
+def _add_event_options(parser, lifecycle=True):
     """What every event carries, for the commands that send events."""
     event = parser.add_argument_group("event")
     event.add_argument("--project", metavar="NAME", help="the event's Source "
@@ -71,9 +72,26 @@ def _add_event_options(parser):
                        help="leave the instance context (account, zone, type, tags, ...) out")
     event.add_argument("--no-spool", action="store_true",
                        help="never spool: an undelivered event exits 1")
+    if lifecycle:
+        _add_lifecycle_options(parser)
     _add_aws_options(parser)
     _add_delivery_options(parser)
     _add_common_options(parser)
+
+
+def _add_lifecycle_options(parser, hook_option=False, hook_required=False):
+    """--complete-lifecycle HOOK for the reporting commands, or --hook NAME for lifecycle/watch."""
+    hooks = parser.add_argument_group("Auto Scaling lifecycle hook")
+    if hook_option:
+        hooks.add_argument("--hook", metavar="NAME", required=hook_required,
+                           help="the lifecycle hook's name")
+    else:
+        hooks.add_argument("--complete-lifecycle", metavar="HOOK",
+                           help="then complete this launch hook: CONTINUE on pass, ABANDON on "
+                                "fail")
+    hooks.add_argument("--group", metavar="NAME",
+                       help="the Auto Scaling group (default: the instance's "
+                            "aws:autoscaling:groupName tag, through IMDS)")
 
 
 def _add_emit(parser):
@@ -125,6 +143,32 @@ def _add_trap(parser):
     parser.add_argument("-h", "--help", action="store_true", help="show this help")
 
 
+def _add_lifecycle(parser):
+    parser.add_argument("action", choices=("complete", "heartbeat"),
+                        help="complete the action, or record a heartbeat that extends it")
+    parser.add_argument("--result", choices=("CONTINUE", "ABANDON"), default="CONTINUE",
+                        help="with complete: let the instance go on (default) or abandon it")
+    parser.add_argument("--token", metavar="UUID",
+                        help="the lifecycle action token (default: by instance ID)")
+    _add_lifecycle_options(parser, hook_option=True, hook_required=True)
+    parser.add_argument("--max-attempts", metavar="N",
+                        help="stop retrying after N attempts (default: until --timeout)")
+    _add_aws_options(parser)
+    _add_common_options(parser)
+
+
+def _add_watch(parser):
+    watch = parser.add_argument_group("watch")
+    watch.add_argument("--interval", metavar="SECONDS", type=float, default=5.0,
+                       help="how often to ask IMDS (default 5)")
+    watch.add_argument("--on-terminate", metavar="CMD",
+                       help="a shell command to run on termination, reported like bosky run")
+    watch.add_argument("--heartbeat-interval", metavar="SECONDS", type=float, default=120.0,
+                       help="heartbeat the hook this often while CMD runs (default 120)")
+    _add_lifecycle_options(parser, hook_option=True)
+    _add_event_options(parser, lifecycle=False)
+
+
 def _add_flush(parser):
     _add_delivery_options(parser)
     _add_common_options(parser)
@@ -144,6 +188,10 @@ SUBCOMMANDS = {
     "run-parts": ("_add_run_parts", "bosky run-parts [--keep-going] [OPTIONS] DIR",
                   RUN_PARTS_DESCRIPTION, None),
     "trap": ("_add_trap", "bosky trap [--on-exit] [BOSKY OPTIONS...]", TRAP_DESCRIPTION, None),
+    "lifecycle": ("_add_lifecycle", "bosky lifecycle {complete,heartbeat} --hook NAME "
+                  "[OPTIONS]", LIFECYCLE_DESCRIPTION, None),
+    "watch": ("_add_watch", "bosky watch [--hook NAME] [--on-terminate CMD] [OPTIONS]",
+              WATCH_DESCRIPTION, None),
 }
 
 

@@ -76,3 +76,26 @@ def clock_offset(server_date, local_epoch):
     """Seconds to add to the local clock to match the server's, or None if unknown."""
     server = parse_http_date(server_date or "")
     return None if server is None else server - local_epoch
+
+
+def call_with_retries(attempt, classify_error, deadline, sleep, rand, log, max_attempts=None):
+    """Call `attempt()` until it returns, retrying what `classify_error` calls retryable.
+
+    A single API call's loop (PutEvents batches have their own, in delivery):
+    waits follow `backoff_delay`, never past `deadline`; the last error is raised.
+    """
+    number = 0
+    while True:
+        number += 1
+        try:
+            return attempt()
+        except errors.BoskyError as exc:
+            kind = classify_error(exc)
+            if kind in (FATAL, SKEW) or (max_attempts and number >= max_attempts):
+                raise
+            delay = min(backoff_delay(number, kind, rand), deadline.remaining() - 0.1)
+            if delay < 0:
+                raise
+            log("attempt {} failed ({}): {}; retrying in {:.2f} s".format(number, kind, exc,
+                                                                           delay))
+            sleep(delay)

@@ -71,6 +71,20 @@ def run_step(reporter, argv, step=None):
     return finished
 
 
+def complete_hook_quietly(reporter, exit_status):
+    """--complete-lifecycle after run/run-parts: CONTINUE for 0, else ABANDON; errors are
+    reported, the command's exit status stands."""
+    hook = reporter.settings.complete_lifecycle
+    if not hook:
+        return
+    from bosky import lifecycle
+    try:
+        lifecycle.complete(reporter, hook, "CONTINUE" if exit_status == 0 else "ABANDON",
+                           reporter.settings.group)
+    except Exception as exc:  # noqa: BLE001 -- reported, never allowed to end the step
+        report_error(reporter.deps, exc)
+
+
 def list_parts(directory, log):
     """Executable regular files in `directory`, in lexical order (as run-parts(8) does)."""
     try:

@@ -58,8 +58,14 @@ def event_bus_arn(event_bus, region):
                                                     event_bus or "default")
 
 
+def autoscaling_group_arn(group, region):
+    partition = endpoints.partition_for_region(region)[0] if region else "aws"
+    return "arn:{}:autoscaling:{}:*:autoScalingGroup:*:autoScalingGroupName/{}".format(
+        partition, region or "*", group or "*")
+
+
 def permissions_policy(settings):
-    """The IAM policy an emit needs, as pretty JSON text."""
+    """The IAM policy bosky's features need, as pretty JSON text: one statement each."""
     statement = {
         "Sid": "BoskyPutEvents",
         "Effect": "Allow",
@@ -69,7 +75,14 @@ def permissions_policy(settings):
     if settings.origin["project"] != "default":
         # Lets the role send only this project's events (EventBridge condition key).
         statement["Condition"] = {"StringEquals": {"events:source": settings.project}}
-    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    lifecycle = {
+        "Sid": "BoskyLifecycleHooks",  # --complete-lifecycle, bosky lifecycle, bosky watch
+        "Effect": "Allow",
+        "Action": ["autoscaling:CompleteLifecycleAction",
+                   "autoscaling:RecordLifecycleActionHeartbeat"],
+        "Resource": autoscaling_group_arn(getattr(settings, "group", None), settings.region),
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement, lifecycle]}
     return json.dumps(policy, indent=2)
 
 

@@ -8,6 +8,7 @@ own small verifier (written from the spec, sharing no code with bosky), so a
 signing bug cannot hide.  Standard library only, Python 3.6 compatible.
 """
 
+from .autoscaling import AutoScalingStandIn  # noqa: F401
 from .base import CONTENT_TYPE, ROLE_NAME, TEST_KEY_ID, TEST_SECRET, StandIn  # noqa: F401
 from .eventbridge import EventBridgeStandIn, verify_sigv4  # noqa: F401
 from .imds import ImdsStandIn, identity_document  # noqa: F401

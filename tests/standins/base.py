@@ -112,3 +112,11 @@ class StandIn(object):
 
     def respond(self, request):
         raise NotImplementedError
+
+
+def query_error(status, code, message, namespace):
+    """A Query-protocol (STS, Auto Scaling) XML error reply."""
+    body = ('<ErrorResponse xmlns="{}"><Error><Type>Sender</Type><Code>{}</Code>'
+            "<Message>{}</Message></Error><RequestId>req-{}</RequestId></ErrorResponse>"
+            ).format(namespace, code, message, code)
+    return status, {"Content-Type": "text/xml"}, body.encode("utf-8")

@@ -3,7 +3,7 @@
 import json
 from urllib.parse import parse_qsl
 
-from .base import TEST_KEY_ID, TEST_SECRET, StandIn
+from .base import TEST_KEY_ID, TEST_SECRET, StandIn, query_error
 from .eventbridge import verify_sigv4
 
 ROLE_KEY_ID = "ASIAROLE0STANDIN0000"
@@ -23,10 +23,7 @@ class StsStandIn(StandIn):
         self.calls = []  # (action, params) as received
 
     def _xml_error(self, status, code, message):
-        body = ('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
-                "<Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error>"
-                "<RequestId>sts-req-1</RequestId></ErrorResponse>").format(code, message)
-        return status, {"Content-Type": "text/xml"}, body.encode("utf-8")
+        return query_error(status, code, message, "https://sts.amazonaws.com/doc/2011-06-15/")
 
     def respond(self, request):
         params = dict(parse_qsl(request.body.decode("utf-8"), keep_blank_values=True))
