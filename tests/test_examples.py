@@ -28,3 +28,21 @@ def test_flush_service_runs_bosky_flush_and_accepts_exit_75():
         text = handle.read()
     assert "ExecStart=/usr/local/bin/bosky flush" in text
     assert "SuccessExitStatus=75" in text
+
+
+@pytest.mark.skipif(shutil.which("cfn-lint") is None, reason="cfn-lint is not installed")
+def test_cloudformation_templates_pass_cfn_lint():
+    templates = [os.path.join(root, name) for root, _, names in os.walk(
+        os.path.join(ROOT, "examples")) for name in names if name.endswith((".yaml", ".yml"))]
+    assert templates
+    result = subprocess.run(["cfn-lint"] + templates, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    assert result.returncode == 0, result.stdout.decode()
+
+
+def test_example_shell_scripts_parse():
+    scripts = [os.path.join(root, name) for root, _, names in os.walk(
+        os.path.join(ROOT, "examples")) for name in names if name.endswith(".sh")]
+    for script in scripts:
+        shell = "bash" if open(script).readline().strip().endswith("bash") else "sh"
+        subprocess.check_call([shell, "-n", script])
