@@ -95,3 +95,11 @@ def test_no_fail_covers_an_internal_error_too(monkeypatch):
     monkeypatch.setattr(cli, "cmd_emit", lambda *a: 1 / 0)
     status, _, err = run_main(["m", "--no-fail"])
     assert status == 0 and "internal error: ZeroDivisionError" in err
+
+
+@pytest.mark.parametrize("command", ["emit"] + sorted(cli.COMMANDS))
+def test_every_command_has_help(command):
+    argv = ([] if command == "emit" else [command]) + ["--help"]
+    status, out, _ = run_main(argv)
+    expected = "usage: bosky" + ("" if command == "emit" else " " + command)
+    assert status == 0 and out.startswith(expected)

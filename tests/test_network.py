@@ -111,3 +111,35 @@ def test_container_credentials_never_go_through_the_proxy(pyz, eventbridge):
         container.stop()
     assert len(container.requests) >= 1  # reached directly...
     assert "through the proxy http://127.0.0.1:9" in stderr_line(result)  # ...EventBridge not
+
+
+def test_https_goes_through_a_connect_proxy_with_basic_auth(pyz, tls_bridge, certificates):
+    proxy = standins.ConnectProxy(auth="Basic dXNlcjpwQHNz").start()  # user:p@ss
+    try:
+        env = base_env(AWS_ENDPOINT_URL_EVENTBRIDGE=tls_bridge.url, AWS_REGION="us-east-1",
+                       AWS_CA_BUNDLE=certificates["ca.pem"],
+                       HTTPS_PROXY=proxy.url.replace("http://", "http://user:p%40ss@"),
+                       **ENV_KEYS)
+        env.pop("NO_PROXY")
+        result = run_pyz(pyz, ["--pass", "tunnelled", "--instance-id", INSTANCE], env)
+    finally:
+        proxy.stop()
+    assert result.returncode == 0, result.stderr
+    [(method, target, headers)] = proxy.requests
+    assert (method, target) == ("CONNECT", tls_bridge.host)
+    assert len(tls_bridge.accepted) == 1  # TLS end to end through the tunnel
+
+
+def test_a_proxy_that_refuses_the_tunnel_is_named(pyz, tls_bridge, certificates):
+    proxy = standins.ConnectProxy(auth="Basic required").start()
+    try:
+        env = base_env(AWS_ENDPOINT_URL_EVENTBRIDGE=tls_bridge.url, AWS_REGION="us-east-1",
+                       AWS_CA_BUNDLE=certificates["ca.pem"], HTTPS_PROXY=proxy.url, **ENV_KEYS)
+        env.pop("NO_PROXY")
+        result = run_pyz(pyz, ["--pass", "x", "--instance-id", INSTANCE, "--no-spool",
+                               "--timeout", "1"], env)
+    finally:
+        proxy.stop()
+    assert result.returncode == 1
+    line = stderr_line(result)
+    assert "through the proxy " + proxy.url in line and "407" in line
