@@ -4,11 +4,11 @@ import io
 
 import pytest
 
-from bosky import cli, errors
+from bosky import cli, errors, parsers
 
 
 def parse(argv):
-    return cli.parse_args(cli.build_parser(), argv)
+    return parsers.parse_args(parsers.build_parser(), argv)
 
 
 def test_options_may_follow_the_message():
@@ -65,7 +65,7 @@ def test_unexpected_exception_shows_traceback_with_debug(monkeypatch):
 
 
 def test_help_documents_every_flag():
-    text = cli.build_parser().format_help()
+    text = parsers.build_parser().format_help()
     for flag in ("--pass", "--success", "--fail", "--info", "--status", "--project",
                  "--instance-id", "--detail-type", "--event-bus", "--region", "--endpoint-url",
                  "--timeout", "--dry-run", "--verbose", "--debug", "--permissions", "--config",

@@ -9,7 +9,6 @@ import sys
 import time
 
 from bosky import __version__, errors
-from bosky.parsers import build_parser, parse_args
 
 def wants_help(words):
     """-h/--help among the options (not after --, where they belong to a wrapped command)."""
@@ -210,10 +209,14 @@ def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
     stdin = sys.stdin if stdin is None else stdin
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
+    if argv == ["--version"]:  # the common case, answered before argparse is even loaded
+        stdout.write("bosky {}\n".format(__version__))
+        return errors.EXIT_OK
     debug = "--debug" in argv
     command = argv[0] if argv and argv[0] in COMMANDS else "emit"
     args = None
     try:
+        from bosky.parsers import build_parser, parse_args
         parser = build_parser(command)
         words = argv[1:] if command in COMMANDS else argv
         if wants_help(words):  # before parsing: required options must not block --help

@@ -11,7 +11,6 @@ Secrets never leave this module in text form: `repr` hides them.
 
 import datetime
 import json
-import shlex
 from urllib.parse import urlsplit
 
 from bosky import errors, imds
@@ -144,6 +143,7 @@ def from_container(env, send, read_text, timeout):
 
 def from_process(command, run_process, profile):
     """Credentials printed by a profile's credential_process (version 1 JSON)."""
+    import shlex
     what = "credential_process of profile {}".format(profile)
     try:
         argv = shlex.split(command)

@@ -9,9 +9,8 @@ spooled (exit 75).
 """
 
 import json
-import threading
 
-from bosky import backlog, context, endpoints, errors, events, identity, imds
+from bosky import endpoints, errors, events, identity, imds
 from bosky.delivery import Target
 from bosky.wiring import Run
 
@@ -86,11 +85,17 @@ def dry_run_document(url, region, entries):
                       indent=2, ensure_ascii=False)
 
 
+def fetch_context(run, deps):
+    from bosky import context
+    return context.fetch_context(run.imds, deps.read_text, deps.log)
+
+
 class Reporter(object):
     """Sends the events of one bosky process."""
 
     def __init__(self, settings, deps):
         self.settings, self.deps = settings, deps
+        import threading
         self._instance = None
         self._lock = threading.Lock()  # `bosky run` sends its start event from a thread
         self._runs = 0
@@ -108,7 +113,7 @@ class Reporter(object):
                 target, _ = resolve_target(run, run.region)
                 # --instance-id means "skip IMDS": no context either (no wait off EC2).
                 fields = {} if self.settings.no_context or self.settings.instance_id else \
-                    context.fetch_context(run.imds, self.deps.read_text, self.deps.log)
+                    fetch_context(run, self.deps)
                 self._instance = Instance(found, run.region, target, fields)
             run.region = self._instance.region
             return self._instance
@@ -195,6 +200,7 @@ def raise_undelivered(run, outcome, entry, target):
         raise outcome.rejected[0][1]
     if outcome.fatal:
         raise outcome.fatal
+    from bosky import backlog  # the spool is for the runs that need it
     reason = outcome.last_error.message if outcome.last_error else "no attempt was possible"
     if run.settings.no_spool:
         raise errors.NotDeliveredError(reason=reason, attempts=outcome.attempts)
@@ -211,6 +217,7 @@ def flush_backlog(run):
     """
     if run.settings.no_spool:
         return
+    from bosky import backlog
     try:
         the_spool = run.spool()
         if not the_spool.records():
@@ -224,6 +231,7 @@ def flush_backlog(run):
 
 def flush(settings, deps, verbose=False):
     """`bosky flush`: send the spool's events; the exit status says what is left."""
+    from bosky import backlog
     run = Run(settings, deps)
     the_spool = run.spool()
     report = backlog.flush(the_spool, run.sender, keep_waiting=run.wait_a_little)

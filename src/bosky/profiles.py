@@ -10,7 +10,6 @@ indented sub-keys (`eventbridge =` then `  endpoint_url = ...`); values are
 raw (no inline comments, no interpolation).
 """
 
-import configparser
 import os
 
 from bosky import errors
@@ -31,6 +30,7 @@ class Profiles(object):
 
 
 def _parse(text, path):
+    import configparser  # only runs that find an AWS config file pay for it
     parser = configparser.RawConfigParser(strict=False, interpolation=None)
     try:
         parser.read_string(text, source=path)

@@ -9,7 +9,7 @@ AWS profile, the IMDS client, the credential chain, the sender and the spool.
 import datetime
 import functools
 
-from bosky import chain, credentials, errors, imds, profiles, spool
+from bosky import chain, credentials, errors, imds, profiles
 from bosky.deadline import Deadline
 from bosky.delivery import Sender
 
@@ -99,6 +99,7 @@ class Run(object):
         return credentials.resolve_credentials(chain.providers(self.sources))
 
     def spool(self):
+        from bosky import spool
         path = self.settings.spool_dir or spool.default_spool_dir(
             self.deps.env, self.deps.euid, spool.is_usable_dir)
         return spool.Spool(path, self.deps.euid)
