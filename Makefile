@@ -5,18 +5,22 @@ DESTDIR ?=
 PYZ := dist/bosky.pyz
 SOURCES := build_pyz.py $(wildcard src/bosky/*.py)
 
-.PHONY: all test demo install clean pytest bench
+.PHONY: all test demo install clean pytest bench verify release
 
 all: $(PYZ)
 
-$(PYZ): $(SOURCES)
+$(PYZ): $(SOURCES) FORCE
 	$(PYTHON) build_pyz.py
 
-# pytest is a test-time tool only; install it for this user if it is missing.
+FORCE:
+
+# Test-time tools only (bosky itself needs none): pytest, and python-hcl2 to parse the
+# Terraform example.  Installed for this user if missing.
+TEST_TOOLS := pytest python-hcl2
 pytest:
-	@$(PYTHON) -m pytest --version >/dev/null 2>&1 || \
-	  $(PYTHON) -m pip install --quiet pytest || \
-	  $(PYTHON) -m pip install --quiet --user --break-system-packages pytest
+	@$(PYTHON) -c "import pytest, hcl2" >/dev/null 2>&1 || \
+	  $(PYTHON) -m pip install --quiet $(TEST_TOOLS) || \
+	  $(PYTHON) -m pip install --quiet --user --break-system-packages $(TEST_TOOLS)
 
 test: $(PYZ) pytest
 	$(PYTHON) -m pytest -q tests
@@ -32,4 +36,17 @@ clean:
 	rm -rf dist .pytest_cache src/bosky/__pycache__ tests/__pycache__
 
 bench: $(PYZ)
+	$(PYTHON) bench/startup.py
 	$(PYTHON) bench/delivery.py
+
+# Reproducible: a second build of the same sources must give the same bytes.
+verify: $(PYZ)
+	$(PYTHON) build_pyz.py --output dist/verify/bosky.pyz >/dev/null
+	cmp dist/bosky.pyz dist/verify/bosky.pyz
+	cd dist && sha256sum -c bosky.pyz.sha256
+	rm -rf dist/verify
+	@echo "verified: dist/bosky.pyz is reproducible and matches dist/bosky.pyz.sha256"
+
+# A release: the tests pass, then dist/bosky.pyz and its .sha256, verified.
+release: clean test verify
+	@cat dist/bosky.pyz.sha256

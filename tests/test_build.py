@@ -39,3 +39,35 @@ def test_make_install_honours_destdir_and_prefix(tmp_path):
     installed = tmp_path / "opt" / "tools" / "bin" / "bosky"
     assert os.access(str(installed), os.X_OK)
     assert subprocess.check_output([str(installed), "--version"]).startswith(b"bosky ")
+
+
+def test_source_mtimes_do_not_change_the_bytes(tmp_path):
+    first = build(tmp_path / "a.pyz")
+    for name in os.listdir(os.path.join(ROOT, "src", "bosky")):
+        os.utime(os.path.join(ROOT, "src", "bosky", name), None)  # touch every source file
+    assert build(tmp_path / "b.pyz") == first
+
+
+def test_the_sha256_file_matches_and_the_version_is_baked_in(tmp_path):
+    import hashlib
+    data = build(tmp_path / "bosky.pyz")
+    with open(str(tmp_path / "bosky.pyz.sha256")) as handle:
+        assert handle.read() == "{}  bosky.pyz\n".format(hashlib.sha256(data).hexdigest())
+    described = subprocess.check_output(["git", "describe", "--tags", "--always",
+                                         "--dirty=.dirty", "--abbrev=12"], cwd=ROOT).decode()
+    printed = subprocess.check_output([sys.executable, str(tmp_path / "bosky.pyz"),
+                                       "--version"]).decode().strip()
+    assert printed.startswith("bosky 0.") and described.strip() in printed
+
+
+def test_outside_a_checkout_the_declared_version_is_used(tmp_path):
+    import shutil
+    tree = tmp_path / "tree"
+    shutil.copytree(os.path.join(ROOT, "src"), str(tree / "src"))
+    shutil.copy(os.path.join(ROOT, "build_pyz.py"), str(tree))
+    subprocess.check_call([sys.executable, str(tree / "build_pyz.py")],
+                          cwd=str(tmp_path), stdout=subprocess.DEVNULL,
+                          env=dict(os.environ, GIT_CEILING_DIRECTORIES=str(tmp_path)))
+    printed = subprocess.check_output([sys.executable, str(tree / "dist" / "bosky.pyz"),
+                                       "--version"]).decode().strip()
+    assert printed == "bosky 0.1.0"

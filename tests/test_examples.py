@@ -46,3 +46,19 @@ def test_example_shell_scripts_parse():
     for script in scripts:
         shell = "bash" if open(script).readline().strip().endswith("bash") else "sh"
         subprocess.check_call([shell, "-n", script])
+
+
+def test_terraform_example_parses_and_matches_the_cloudformation_one():
+    hcl2 = pytest.importorskip("hcl2")  # `make test` installs it
+    with open(os.path.join(ROOT, "examples", "consumer", "main.tf")) as handle:
+        document = hcl2.load(handle)
+    kinds = {kind.strip('"') for block in document["resource"] for kind in block}
+    assert kinds == {"aws_cloudwatch_event_bus", "aws_cloudwatch_event_rule",
+                     "aws_cloudwatch_event_target", "aws_sns_topic", "aws_sns_topic_policy",
+                     "aws_sns_topic_subscription", "aws_iam_role", "aws_iam_role_policy",
+                     "aws_iam_instance_profile"}
+    with open(os.path.join(ROOT, "examples", "consumer", "bosky-consumer.yaml")) as handle:
+        template = handle.read()
+    for cfn_type in ("AWS::Events::EventBus", "AWS::Events::Rule", "AWS::SNS::Topic",
+                     "AWS::SNS::TopicPolicy", "AWS::IAM::Role", "AWS::IAM::InstanceProfile"):
+        assert cfn_type in template

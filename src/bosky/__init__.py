@@ -5,4 +5,9 @@ signed request -> delivery -> result.  `cli` wires it together; every other
 module owns one step and stays importable without the network stack.
 """
 
-__version__ = "0.1.0"
+BASE_VERSION = "0.1.0"
+
+try:  # the built .pyz carries the exact version (git describe) in _version.py
+    from bosky._version import VERSION as __version__
+except ImportError:  # running from the source tree
+    __version__ = BASE_VERSION
