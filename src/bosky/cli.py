@@ -90,7 +90,7 @@ def make_deps(env, streams, debug, started):
                        age=lambda: system.read_process_age(started),
                        read_text=system.read_text_file,
                        home=system.home_directory(env, os.geteuid()),
-                       run_process=system.run_process, error_line=error_line)
+                       run_process=system.run_process, error_line=error_line, files=system)
 
 
 def cmd_emit(args, env, streams, started):
@@ -195,7 +195,17 @@ def cmd_watch(args, env, streams, started):
                        args.heartbeat_interval)
 
 
-COMMANDS = {"flush": cmd_flush, "doctor": cmd_doctor, "run": cmd_run,
+def cmd_boot_report(args, env, streams, started):
+    from bosky import boot, emit
+    if args.wait < 0:
+        raise errors.UsageError(reason="--wait must be 0 or more seconds")
+    settings = load_settings(args, env)
+    reporter = emit.Reporter(settings, make_deps(env, streams, args.debug, started))
+    return boot.boot_report_command(reporter, args.run_dir, args.log, args.wait,
+                                    args.every_boot, args.state_dir)
+
+
+COMMANDS = {"boot-report": cmd_boot_report, "flush": cmd_flush, "doctor": cmd_doctor, "run": cmd_run,
             "run-parts": cmd_run_parts, "trap": cmd_trap, "lifecycle": cmd_lifecycle,
             "watch": cmd_watch}
 

@@ -164,10 +164,12 @@ def emit(settings, spec, deps, dry_run=False, verbose=False):
     reporter = Reporter(settings, deps)
     if settings.complete_lifecycle is None or dry_run:
         return reporter.send(spec, dry_run=dry_run, verbose=verbose)
-    return send_then_complete(reporter, spec, verbose)
+    from bosky import lifecycle
+    result = lifecycle.result_for_status(spec.status)  # refuse before sending anything
+    return send_then_complete(reporter, spec, verbose, result)
 
 
-def send_then_complete(reporter, spec, verbose):
+def send_then_complete(reporter, spec, verbose, result):
     """Send the event, then complete the launch hook: CONTINUE for pass, ABANDON for fail.
 
     The hook gates the instance whether or not the event got through, so an
@@ -175,7 +177,6 @@ def send_then_complete(reporter, spec, verbose):
     the hook fails too and its error is the one raised).
     """
     from bosky import lifecycle
-    result = lifecycle.result_for_status(spec.status)  # refuse before sending anything
     event_error = None
     try:
         reporter.send(spec, verbose=verbose)

@@ -17,6 +17,7 @@ could not be sent for a transient reason is spooled (exit 75).
   eval "$(bosky trap)"    report a Bash script's failing commands
   bosky lifecycle complete --hook NAME   complete an Auto Scaling lifecycle action
   bosky watch             wait for termination: report, run a command, complete the hook
+  bosky boot-report       report cloud-init's verdict on this boot (bake into an AMI)
   bosky flush             send events spooled by earlier runs
   bosky doctor            check the setup, one line per check
   (each has its own --help)
@@ -116,4 +117,17 @@ notice; then send a `terminating` event, run --on-terminate (reported like
 `bosky run`, heartbeating --hook while it runs), complete --hook with
 CONTINUE, and exit 0.  Survives IMDS hiccups and token expiry; exits 0 on
 SIGTERM.  --timeout bounds each report and hook call, not the watch.
+"""
+
+BOOT_REPORT_DESCRIPTION = """\
+Wait (up to --wait) for cloud-init to finish, then send one event with its
+verdict: pass, fail (any stage or result.json has errors) or degraded (only
+recoverable errors), with Stages, Errors (the failing modules, such as
+scripts_user), BootSeconds, Datasource, CloudInitStatus, the instance context
+and, on failure, OutputTail from the output log.  If cloud-init does not
+finish in time, a fail event names the stage it is stuck in.  Reports once per
+instance (a marker in --state-dir) unless --every-boot.  With
+--complete-lifecycle HOOK: CONTINUE on pass or degraded, ABANDON on fail.
+Exit status: as for any event (0 sent, 75 spooled, 1 not delivered); 2 off a
+cloud-init machine.
 """

@@ -8,7 +8,7 @@ usage error goes through `cli.main` like any other error.
 import argparse
 
 from bosky import errors
-from bosky.helptext import (DESCRIPTION, DOCTOR_DESCRIPTION, DOCTOR_EPILOG, EPILOG,
+from bosky.helptext import (BOOT_REPORT_DESCRIPTION, DESCRIPTION, DOCTOR_DESCRIPTION, DOCTOR_EPILOG, EPILOG,
                             FLUSH_DESCRIPTION, FLUSH_EPILOG, LIFECYCLE_DESCRIPTION,
                             RUN_DESCRIPTION, RUN_PARTS_DESCRIPTION, TRAP_DESCRIPTION,
                             WATCH_DESCRIPTION)
@@ -169,6 +169,22 @@ def _add_watch(parser):
     _add_event_options(parser, lifecycle=False)
 
 
+def _add_boot_report(parser):
+    boot = parser.add_argument_group("boot report")
+    boot.add_argument("--run-dir", metavar="DIR", default="/run/cloud-init",
+                      help="where cloud-init writes status.json and result.json "
+                           "(default /run/cloud-init)")
+    boot.add_argument("--log", metavar="FILE", default="/var/log/cloud-init-output.log",
+                      help="the output log whose tail a failure event carries")
+    boot.add_argument("--wait", metavar="SECONDS", type=float, default=300.0,
+                      help="how long to wait for cloud-init to finish (default 300)")
+    boot.add_argument("--every-boot", action="store_true",
+                      help="report every boot, not once per instance")
+    boot.add_argument("--state-dir", metavar="DIR", default="/var/lib/bosky",
+                      help="where the once-per-instance marker lives (default /var/lib/bosky)")
+    _add_event_options(parser)
+
+
 def _add_flush(parser):
     _add_delivery_options(parser)
     _add_common_options(parser)
@@ -192,6 +208,8 @@ SUBCOMMANDS = {
                   "[OPTIONS]", LIFECYCLE_DESCRIPTION, None),
     "watch": ("_add_watch", "bosky watch [--hook NAME] [--on-terminate CMD] [OPTIONS]",
               WATCH_DESCRIPTION, None),
+    "boot-report": ("_add_boot_report", "bosky boot-report [--wait S] [OPTIONS]",
+                    BOOT_REPORT_DESCRIPTION, None),
 }
 
 

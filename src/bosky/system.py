@@ -73,3 +73,25 @@ def run_process(argv):
         out, err = child.communicate()
         return 124, out, b"timed out after 60 s"
     return child.returncode, out, err
+
+
+def read_tail(path, max_bytes):
+    """The last `max_bytes` of a file, or None when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - max_bytes))
+            return handle.read(max_bytes)
+    except OSError:
+        return None
+
+
+def is_dir(path):
+    return os.path.isdir(path)
+
+
+def touch(path):
+    """Create an empty marker file (and its directory, 0755)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "ab"):
+        pass

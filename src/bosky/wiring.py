@@ -19,7 +19,7 @@ class Deps(object):
 
     def __init__(self, env, send, wall_clock, monotonic, sleep, random, token, euid,
                  stdout, log, warn, age=lambda: 0.0, read_text=lambda path: None, home=None,
-                 run_process=None, error_line=None):
+                 run_process=None, error_line=None, files=None):
         self.env = env
         self.send = send              # transport.send with the env bound
         self.wall_clock = wall_clock  # time.time
@@ -36,6 +36,7 @@ class Deps(object):
         self.home = home              # the user's home directory, or None
         self.run_process = run_process  # argv -> (exit status, stdout bytes, stderr bytes)
         self.error_line = error_line or warn  # a whole line on stderr, as cli.main prints
+        self.files = files            # system: read_tail, is_dir, touch (boot-report)
 
 
 class AwsConfig(object):

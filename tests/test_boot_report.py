@@ -1,0 +1,223 @@
+"""`bosky boot-report` against fixture run-dirs modelled on real cloud-init output."""
+
+import json
+import os
+import shutil
+import threading
+
+import pytest
+
+import standins
+from conftest import ROOT, base_env, run_pyz
+from test_e2e import ENV_KEYS, INSTANCE
+
+from bosky import boot_report
+
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "cloud-init")
+
+
+def run_dir_from(tmp_path, case):
+    target = tmp_path / "run"
+    shutil.copytree(os.path.join(FIXTURES, case), str(target))
+    return target
+
+
+def boot(pyz, eventbridge, run_dir, tmp_path, *args, imds_url=None, **env):
+    merged = dict(ENV_KEYS, AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url,
+                  AWS_REGION="us-east-1")
+    merged.update(env)
+    argv = ["boot-report", "--run-dir", str(run_dir),
+            "--log", str(run_dir / "cloud-init-output.log"),
+            "--state-dir", str(tmp_path / "state"), "--wait", "2"] + list(args)
+    if imds_url is None:
+        argv += ["--instance-id", INSTANCE]
+    return run_pyz(pyz, argv, base_env(imds_url, **merged))
+
+
+def the_event(eventbridge):
+    [item] = eventbridge.accepted
+    return item["detail"]
+
+
+def test_a_clean_boot_reports_pass_with_stages_and_times(pyz, eventbridge, tmp_path):
+    result = boot(pyz, eventbridge, run_dir_from(tmp_path, "clean"), tmp_path)
+    assert result.returncode == 0, result.stderr
+    event = the_event(eventbridge)
+    assert event["Status"] == "pass" and event["CloudInitStatus"] == "done"
+    assert event["Message"] == "cloud-init finished in 73.56 s"
+    assert event["BootSeconds"] == 73.56 and event["Datasource"] == "DataSourceEc2Local"
+    assert [(s["Name"], s["Seconds"]) for s in event["Stages"]] == [
+        ("init-local", 0.77), ("init", 2.48), ("modules-config", 1.39),
+        ("modules-final", 66.46)]
+    assert event["Errors"] == [] and "OutputTail" not in event
+
+
+def test_a_failing_user_data_script_names_scripts_user_and_carries_the_log_tail(
+        pyz, eventbridge, tmp_path):
+    result = boot(pyz, eventbridge, run_dir_from(tmp_path, "scripts-user"), tmp_path)
+    assert result.returncode == 0, result.stderr
+    event = the_event(eventbridge)
+    assert event["Status"] == "fail" and event["CloudInitStatus"] == "error"
+    assert event["Errors"] == ["scripts_user"]
+    assert event["Message"].startswith("cloud-init failed in scripts_user: RuntimeError(")
+    assert "curl: (22) The requested URL returned error: 404" in event["OutputTail"]
+    final = [s for s in event["Stages"] if s["Name"] == "modules-final"][0]
+    assert final["Errors"][0].startswith("('scripts_user', RuntimeError(")
+
+
+def test_a_failing_cloud_config_module_is_named(pyz, eventbridge, tmp_path):
+    result = boot(pyz, eventbridge, run_dir_from(tmp_path, "config-module"), tmp_path)
+    assert result.returncode == 0, result.stderr
+    event = the_event(eventbridge)
+    assert event["Status"] == "fail" and event["Errors"] == ["package_update_upgrade_install"]
+    assert "Unable to locate package nginx" in event["OutputTail"]
+
+
+def test_recoverable_errors_only_report_degraded(pyz, eventbridge, tmp_path):
+    result = boot(pyz, eventbridge, run_dir_from(tmp_path, "recoverable"), tmp_path)
+    assert result.returncode == 0, result.stderr
+    event = the_event(eventbridge)
+    assert event["Status"] == "degraded" and event["CloudInitStatus"] == "degraded"
+    assert event["Message"] == "cloud-init finished with 2 warning(s) in 73.56 s"
+    init = [s for s in event["Stages"] if s["Name"] == "init"][0]
+    assert init["RecoverableErrors"] == {"WARNING": ["Failed to set hostname: hostnamectl "
+                                                     "exited 1"]}
+    assert "OutputTail" not in event
+
+
+def running_status(path):
+    """cloud-init in the middle of modules-final, as status.json says while it runs."""
+    with open(os.path.join(FIXTURES, "clean", "status.json")) as handle:
+        status = json.load(handle)
+    status["v1"]["stage"] = "modules-final"
+    status["v1"]["modules-final"]["finished"] = None
+    path.write_text(json.dumps(status))
+    os.remove(str(path.parent / "result.json"))
+
+
+def test_cloud_init_finishing_during_the_wait_is_reported_when_done(pyz, eventbridge, tmp_path):
+    run_dir = run_dir_from(tmp_path, "clean")
+    running_status(run_dir / "status.json")
+    finish = threading.Timer(1.0, lambda: shutil.copy(
+        os.path.join(FIXTURES, "clean", "status.json"), str(run_dir / "status.json")))
+    finish.start()
+    result = boot(pyz, eventbridge, run_dir, tmp_path, "--wait", "20")
+    finish.join()
+    assert result.returncode == 0, result.stderr
+    event = the_event(eventbridge)  # the finished boot's figures, not the running one's
+    assert (event["Status"], event["CloudInitStatus"], event["BootSeconds"]) == (
+        "pass", "done", 73.56)
+
+
+def test_cloud_init_never_finishing_reports_the_stuck_stage(pyz, eventbridge, tmp_path):
+    run_dir = run_dir_from(tmp_path, "clean")
+    running_status(run_dir / "status.json")
+    result = boot(pyz, eventbridge, run_dir, tmp_path, "--wait", "1")
+    assert result.returncode == 0, result.stderr
+    event = the_event(eventbridge)
+    assert event["Status"] == "fail" and event["CloudInitStatus"] == "running"
+    assert event["Message"] == "cloud-init did not finish within 1 s: still in stage modules-final"
+    assert "nginx is running" in event["OutputTail"]
+
+
+@pytest.mark.parametrize("damage,expected", [
+    ("missing", "does not exist (yet)"),
+    ("truncated", "is not complete JSON (half-written?)"),
+])
+def test_missing_or_half_written_files_give_a_clear_fail_event(pyz, eventbridge, tmp_path,
+                                                               damage, expected):
+    run_dir = run_dir_from(tmp_path, "clean")
+    status = run_dir / "status.json"
+    if damage == "missing":
+        os.remove(str(status))
+    else:
+        status.write_text(status.read_text()[:150])
+    result = boot(pyz, eventbridge, run_dir, tmp_path, "--wait", "1")
+    assert result.returncode == 0, result.stderr
+    event = the_event(eventbridge)
+    assert event["Status"] == "fail" and event["CloudInitStatus"] == "unreadable"
+    assert expected in event["Message"] and "Traceback" not in result.stderr.decode()
+
+
+def test_a_half_written_file_completed_during_the_wait_is_read(pyz, eventbridge, tmp_path):
+    run_dir = run_dir_from(tmp_path, "clean")
+    full = (run_dir / "status.json").read_text()
+    (run_dir / "status.json").write_text(full[:150])
+    fix = threading.Timer(0.8, lambda: (run_dir / "status.json").write_text(full))
+    fix.start()
+    result = boot(pyz, eventbridge, run_dir, tmp_path, "--wait", "20")
+    fix.join()
+    assert result.returncode == 0 and the_event(eventbridge)["Status"] == "pass"
+
+
+def test_off_a_cloud_init_machine_exits_2(pyz, eventbridge, tmp_path):
+    result = boot(pyz, eventbridge, tmp_path / "no-such-run-dir", tmp_path)
+    assert result.returncode == 2 and "not a cloud-init machine" in result.stderr.decode()
+    assert eventbridge.requests == []
+
+
+def test_reports_once_per_instance_unless_every_boot(pyz, eventbridge, tmp_path, imds_server):
+    eventbridge.token = "IQoJb3JpZ2luX2VjEXAMPLE"
+    run_dir = run_dir_from(tmp_path, "clean")
+    env = dict(imds_url=imds_server.url, AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None)
+    assert boot(pyz, eventbridge, run_dir, tmp_path, **env).returncode == 0
+    assert boot(pyz, eventbridge, run_dir, tmp_path, **env).returncode == 0
+    assert len(eventbridge.accepted) == 1  # the second boot found the marker
+    assert (tmp_path / "state" / ("boot-reported." + INSTANCE)).exists()
+    assert boot(pyz, eventbridge, run_dir, tmp_path, "--every-boot", **env).returncode == 0
+    assert len(eventbridge.accepted) == 2
+    assert eventbridge.accepted[0]["detail"]["AccountId"] == "123456789012"  # context too
+
+
+@pytest.mark.parametrize("case,result_expected", [("scripts-user", "ABANDON"),
+                                                  ("recoverable", "CONTINUE")])
+def test_the_launch_hook_is_gated_on_cloud_init_s_verdict(pyz, eventbridge, tmp_path, case,
+                                                         result_expected):
+    asg = standins.AutoScalingStandIn().start()
+    try:
+        result = boot(pyz, eventbridge, run_dir_from(tmp_path, case), tmp_path,
+                      "--complete-lifecycle", "boot-gate", "--group", "web-asg",
+                      AWS_ENDPOINT_URL_AUTO_SCALING=asg.url)
+    finally:
+        asg.stop()
+    assert result.returncode == 0, result.stderr
+    assert asg.calls[0][1]["LifecycleActionResult"] == result_expected
+
+
+def test_no_network_spools_the_report_and_marks_it_done(pyz, eventbridge, tmp_path, spool_dir):
+    eventbridge.mode = "reset"
+    run_dir = run_dir_from(tmp_path, "scripts-user")
+    result = boot(pyz, eventbridge, run_dir, tmp_path, "--timeout", "1")
+    assert result.returncode == 75
+    assert len(os.listdir(spool_dir)) == 1
+    assert (tmp_path / "state" / ("boot-reported." + INSTANCE)).exists()
+
+
+# -- the summary, as pure functions ------------------------------------------------------
+
+def load(case, name):
+    with open(os.path.join(FIXTURES, case, name)) as handle:
+        return json.load(handle)
+
+
+@pytest.mark.parametrize("case,status,modules", [
+    ("clean", "pass", []), ("scripts-user", "fail", ["scripts_user"]),
+    ("config-module", "fail", ["package_update_upgrade_install"]),
+    ("recoverable", "degraded", []),
+])
+def test_summaries_of_the_fixtures(case, status, modules):
+    summary = boot_report.summarize(load(case, "status.json"), load(case, "result.json"))
+    assert (summary.status, summary.modules, summary.done) == (status, modules, True)
+
+
+def test_errors_only_in_result_json_still_fail():
+    result = {"v1": {"errors": ["Can not apply stage final, no datasource found!"]}}
+    summary = boot_report.summarize(load("clean", "status.json"), result)
+    assert summary.status == "fail" and summary.modules == ["cloud-init"]
+
+
+def test_the_stuck_stage_when_none_is_marked():
+    status = load("clean", "status.json")
+    status["v1"]["modules-config"]["finished"] = None
+    status["v1"]["modules-final"] = {"start": None, "finished": None, "errors": []}
+    assert boot_report.stuck_stage(status) == "modules-config"
