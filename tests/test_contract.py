@@ -52,3 +52,37 @@ def test_help_and_version_do_not_import_the_network_stack(pyz, argv):
              "print(','.join(m for m in {!r} if m in sys.modules))").format(NETWORK_MODULES)
     loaded = subprocess.check_output([sys.executable, "-c", probe, pyz] + argv)
     assert loaded.decode().strip() == ""
+
+
+def test_every_option_of_every_command_is_in_the_readme():
+    from bosky import cli, parsers
+    with open(os.path.join(ROOT, "README.md")) as handle:
+        readme = handle.read()
+    missing = []
+    for command in ["emit"] + sorted(cli.COMMANDS):
+        for action in parsers.build_parser(command)._actions:
+            for option in action.option_strings:
+                if option.startswith("--") and option not in readme:
+                    missing.append("{} {}".format(command, option))
+    assert missing == []
+
+
+NOT_FOR_A_PLAIN_EMIT = ("xml.etree.ElementTree", "configparser", "subprocess", "shlex",
+                        "urllib.request", "bosky.sts", "bosky.spool", "bosky.backlog",
+                        "bosky.context", "bosky.steps", "bosky.child", "bosky.watch",
+                        "bosky.doctor")
+
+
+def test_a_plain_emit_loads_only_what_it_uses(pyz, eventbridge):
+    import standins
+    probe = ("import io, sys; sys.path.insert(0, sys.argv[1]); from bosky import cli; "
+             "code = cli.main(sys.argv[2:], stdout=io.StringIO()); "
+             "print(code, ','.join(m for m in {!r} if m in sys.modules))").format(
+                 NOT_FOR_A_PLAIN_EMIT)
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=standins.TEST_KEY_ID,
+               AWS_SECRET_ACCESS_KEY=standins.TEST_SECRET, AWS_REGION="us-east-1",
+               AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, HOME="/nonexistent")
+    out = subprocess.check_output([sys.executable, "-c", probe, pyz, "--pass", "x",
+                                   "--instance-id", "i-0123456789abcdef0"], env=env)
+    assert out.decode().split() == ["0"]  # exit 0, and nothing from the list loaded
+    assert len(eventbridge.accepted) == 1

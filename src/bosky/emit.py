@@ -9,6 +9,7 @@ spooled (exit 75).
 """
 
 import json
+import os
 
 from bosky import endpoints, errors, events, identity, imds
 from bosky.delivery import Target
@@ -210,19 +211,25 @@ def raise_undelivered(run, outcome, entry, target):
     raise errors.SpooledError(reason=reason, path=path, attempts=outcome.attempts)
 
 
+def spool_has_records(path):
+    try:
+        return any(name.endswith(".json") and not name.startswith(".")
+                   for name in os.listdir(path))
+    except OSError:
+        return False
+
+
 def flush_backlog(run):
     """After a success, send what earlier runs spooled, within what is left of the deadline.
 
     Best effort by design: this run's own event was delivered, so nothing
     here may turn its success into a failure; problems go to --debug.
     """
-    if run.settings.no_spool:
-        return
+    if run.settings.no_spool or not spool_has_records(run.spool_path()):
+        return  # the common case: nothing waiting, and the spool code is never loaded
     from bosky import backlog
     try:
         the_spool = run.spool()
-        if not the_spool.records():
-            return
         report = backlog.flush(the_spool, run.sender, keep_waiting=lambda: False)
         run.deps.log("backlog: sent {}, {} still spooled{}".format(
             report.sent, report.remaining, " (another flush is running)" if report.busy else ""))

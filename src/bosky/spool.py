@@ -17,7 +17,6 @@ import stat
 
 from bosky import errors
 
-SYSTEM_SPOOL = "/var/spool/bosky"
 RECORD_VERSION = 1
 MAX_FILES = 1000
 MAX_BYTES = 64 * 1024 * 1024
@@ -26,28 +25,6 @@ BAD_DIR = "bad"
 REJECTED_DIR = "rejected"
 LOCK_FILE = ".lock"
 _OPEN_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
-def is_usable_dir(path):
-    """Whether `path` is a writable directory, or could be created as one."""
-    if os.path.isdir(path):
-        return os.access(path, os.W_OK | os.X_OK)
-    parent = os.path.dirname(path.rstrip("/"))
-    return os.path.isdir(parent) and os.access(parent, os.W_OK | os.X_OK)
-
-
-def default_spool_dir(env, euid, writable):
-    """/var/spool/bosky when usable, else the user's state directory (XDG), else /var/tmp.
-
-    `writable(path)` says whether a directory can be created or written there.
-    """
-    if writable(SYSTEM_SPOOL):
-        return SYSTEM_SPOOL
-    state = env.get("XDG_STATE_HOME") or (
-        os.path.join(env["HOME"], ".local", "state") if env.get("HOME") else "")
-    if state:
-        return os.path.join(state, "bosky", "spool")
-    return "/var/tmp/bosky-{}/spool".format(euid)  # no HOME at boot: still survives reboots
 
 
 def record_name(epoch_ns, pid, token):

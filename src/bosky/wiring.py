@@ -8,6 +8,7 @@ AWS profile, the IMDS client, the credential chain, the sender and the spool.
 
 import datetime
 import functools
+import os
 
 from bosky import chain, credentials, errors, imds, profiles
 from bosky.deadline import Deadline
@@ -99,11 +100,13 @@ class Run(object):
     def _resolve_credentials(self):
         return credentials.resolve_credentials(chain.providers(self.sources))
 
+    def spool_path(self):
+        return self.settings.spool_dir or default_spool_dir(self.deps.env, self.deps.euid,
+                                                            is_usable_dir)
+
     def spool(self):
         from bosky import spool
-        path = self.settings.spool_dir or spool.default_spool_dir(
-            self.deps.env, self.deps.euid, spool.is_usable_dir)
-        return spool.Spool(path, self.deps.euid)
+        return spool.Spool(self.spool_path(), self.deps.euid)
 
     def wait_a_little(self):
         """Sleep briefly while the deadline allows; False once it does not."""
@@ -111,3 +114,28 @@ class Run(object):
             return False
         self.deps.sleep(0.1)
         return True
+
+
+SYSTEM_SPOOL = "/var/spool/bosky"
+
+
+def is_usable_dir(path):
+    """Whether `path` is a writable directory, or could be created as one."""
+    if os.path.isdir(path):
+        return os.access(path, os.W_OK | os.X_OK)
+    parent = os.path.dirname(path.rstrip("/"))
+    return os.path.isdir(parent) and os.access(parent, os.W_OK | os.X_OK)
+
+
+def default_spool_dir(env, euid, writable):
+    """/var/spool/bosky when usable, else the user's state directory (XDG), else /var/tmp.
+
+    `writable(path)` says whether a directory can be created or written there.
+    """
+    if writable(SYSTEM_SPOOL):
+        return SYSTEM_SPOOL
+    state = env.get("XDG_STATE_HOME") or (
+        os.path.join(env["HOME"], ".local", "state") if env.get("HOME") else "")
+    if state:
+        return os.path.join(state, "bosky", "spool")
+    return "/var/tmp/bosky-{}/spool".format(euid)  # no HOME at boot: still survives reboots
