@@ -78,29 +78,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = _handle
 
 
-class StandIn(object):
-    """Base: start/stop, the URL, the request log; `tls` = (certfile, keyfile) serves HTTPS."""
+class ServerThread(object):
+    """A socketserver on 127.0.0.1:0, served from a daemon thread: start, stop, URL."""
 
-    def __init__(self, tls=None):
-        self.requests = []
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.standin = self
-        self.scheme = "http"
-        if tls:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*tls)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-            self.scheme = "https"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+    scheme = "http"
 
-    @property
-    def url(self):
-        return "{}://127.0.0.1:{}".format(self.scheme, self._server.server_address[1])
+    def __init__(self, server):
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def host(self):
         return "127.0.0.1:{}".format(self._server.server_address[1])
+
+    @property
+    def url(self):
+        return "{}://{}".format(self.scheme, self.host)
 
     def start(self):
         self._thread.start()
@@ -109,6 +102,21 @@ class StandIn(object):
     def stop(self):
         self._server.shutdown()
         self._server.server_close()
+
+
+class StandIn(ServerThread):
+    """Base: an HTTP stand-in that records requests; `tls` = (certfile, keyfile) serves HTTPS."""
+
+    def __init__(self, tls=None):
+        self.requests = []
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.standin = self
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+            self.scheme = "https"
+        super().__init__(server)
 
     def respond(self, request):
         raise NotImplementedError

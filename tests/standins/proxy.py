@@ -3,7 +3,8 @@
 import select
 import socket
 import socketserver
-import threading
+
+from .base import ServerThread
 
 
 class _TunnelHandler(socketserver.StreamRequestHandler):
@@ -49,24 +50,11 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
 
 
-class ConnectProxy(object):
+class ConnectProxy(ServerThread):
     """`auth`: the Proxy-Authorization value it requires (None: none)."""
 
     def __init__(self, auth=None):
         self.auth, self.requests = auth, []
-        self._server = _Server(("127.0.0.1", 0), _TunnelHandler)
-        self._server.proxy = self
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
-
-    @property
-    def url(self):
-        return "http://127.0.0.1:{}".format(self._server.server_address[1])
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        server = _Server(("127.0.0.1", 0), _TunnelHandler)
+        server.proxy = self
+        super().__init__(server)
