@@ -223,24 +223,12 @@ def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
         stdout.write("bosky {}\n".format(__version__))
         return errors.EXIT_OK
     debug = "--debug" in argv
-    command = argv[0] if argv and argv[0] in COMMANDS else "emit"
-    args = None
+    parsed = []  # the parsed args, once there are any (for --no-fail)
     try:
-        from bosky.parsers import build_parser, parse_args
-        parser = build_parser(command)
-        words = argv[1:] if command in COMMANDS else argv
-        if wants_help(words):  # before parsing: required options must not block --help
-            stdout.write(parser.format_help())
-            return errors.EXIT_OK
-        args = parse_args(parser, words)
-        if args.help:
-            stdout.write(parser.format_help())
-            return errors.EXIT_OK
-        run = COMMANDS.get(command, cmd_emit)
-        return run(args, env, (stdin, stdout, stderr), started)
+        return dispatch(argv, env, (stdin, stdout, stderr), started, parsed)
     except errors.BoskyError as exc:
         stderr.write("bosky: {}: {}\n".format(exc.label, exc.message))
-        return _unless_no_fail(args, exc.exit_status)
+        return _unless_no_fail(parsed, exc.exit_status)
     except KeyboardInterrupt:
         stderr.write("bosky: interrupted; the event may not have been sent\n")
         return errors.EXIT_INTERRUPTED
@@ -250,11 +238,29 @@ def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
             traceback.print_exc(file=stderr)
         stderr.write("bosky: internal error: {}: {}; rerun with --debug and report it\n"
                      .format(exc.__class__.__name__, exc))
-        return _unless_no_fail(args, errors.EXIT_NOT_DELIVERED)
+        return _unless_no_fail(parsed, errors.EXIT_NOT_DELIVERED)
 
 
-def _unless_no_fail(args, status):
+def dispatch(argv, env, streams, started, parsed):
+    """Parse the command line and run the command; `parsed` receives the args."""
+    from bosky.parsers import build_parser, parse_args
+    command = argv[0] if argv and argv[0] in COMMANDS else "emit"
+    parser = build_parser(command)
+    words = argv[1:] if command in COMMANDS else argv
+    if wants_help(words):  # before parsing: required options must not block --help
+        streams[1].write(parser.format_help())
+        return errors.EXIT_OK
+    args = parse_args(parser, words)
+    parsed.append(args)
+    if args.help:
+        streams[1].write(parser.format_help())
+        return errors.EXIT_OK
+    return COMMANDS.get(command, cmd_emit)(args, env, streams, started)
+
+
+def _unless_no_fail(parsed, status):
     """--no-fail: not delivered (1) or spooled (75) must never stop the user's script."""
+    args = parsed[0] if parsed else None
     if getattr(args, "no_fail", False) and status in (errors.EXIT_NOT_DELIVERED,
                                                       errors.EXIT_TEMPFAIL):
         return errors.EXIT_OK

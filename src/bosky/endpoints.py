@@ -77,15 +77,8 @@ def is_true(value):
     return str(value or "").strip().lower() == "true"
 
 
-def resolve_url(service, region, env, profiles_config, profile, given=None, given_is_flag=False):
-    """(URL, where it came from) for a service, in the SDKs' order.
-
-    given: (url, origin) from bosky's --endpoint-url (given_is_flag) or its config file.
-    Order: flag > AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL > bosky's config file >
-    the profile's [services] section > the profile's endpoint_url > the default host.
-    AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile key) drops the variables and the
-    profile's values, as in botocore.
-    """
+def _url_candidates(service, env, profiles_config, profile, given, given_is_flag):
+    """[(url or None, origin)] in precedence order (see resolve_url)."""
     ignore = _flag(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", profile,
                    "ignore_configured_endpoint_urls")
     variable = "AWS_ENDPOINT_URL_" + SERVICES[service][1]
@@ -99,6 +92,19 @@ def resolve_url(service, region, env, profiles_config, profile, given=None, give
             (profiles.service_setting(profiles_config, profile, service, "endpoint_url"),
              "the profile's services section"),
             (profile.get("endpoint_url"), "the profile's endpoint_url")]
+    return candidates
+
+
+def resolve_url(service, region, env, profiles_config, profile, given=None, given_is_flag=False):
+    """(URL, where it came from) for a service, in the SDKs' order.
+
+    given: (url, origin) from bosky's --endpoint-url (given_is_flag) or its config file.
+    Order: flag > AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL > bosky's config file >
+    the profile's [services] section > the profile's endpoint_url > the default host.
+    AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile key) drops the variables and the
+    profile's values, as in botocore.
+    """
+    candidates = _url_candidates(service, env, profiles_config, profile, given, given_is_flag)
     fips = _flag(env, "AWS_USE_FIPS_ENDPOINT", profile, "use_fips_endpoint")
     dualstack = _flag(env, "AWS_USE_DUALSTACK_ENDPOINT", profile, "use_dualstack_endpoint")
     for url, origin in candidates:
