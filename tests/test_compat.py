@@ -62,3 +62,26 @@ def test_pyz_runs_a_reported_step_under_each_cpython(pyz, version, python, event
     assert result.stdout == b"step output\n"
     statuses = sorted(item["detail"]["Status"] for item in eventbridge.accepted)
     assert statuses == ["fail", "start"]
+
+
+@pytest.mark.parametrize("version,python", FOUND or [pytest.param(
+    None, None, marks=pytest.mark.skip(reason="no pyenv CPython >= 3.6 found"))],
+    ids=[".".join(map(str, v)) for v, _ in FOUND] or ["none"])
+def test_pyz_reports_a_boot_and_passes_doctor_under_each_cpython(pyz, version, python,
+                                                                 eventbridge, tmp_path):
+    import shutil
+    from conftest import ROOT
+    run_dir = tmp_path / "run"
+    shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "cloud-init", "scripts-user"),
+                    str(run_dir))
+    env = base_env(AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, AWS_REGION="us-east-1",
+                   AWS_ACCESS_KEY_ID=standins.TEST_KEY_ID,
+                   AWS_SECRET_ACCESS_KEY=standins.TEST_SECRET)
+    common = ["--instance-id", "i-0123456789abcdef0"]
+    report = run_pyz(pyz, ["boot-report", "--run-dir", str(run_dir), "--state-dir",
+                           str(tmp_path / "state"), "--log",
+                           str(run_dir / "cloud-init-output.log")] + common, env, python=python)
+    assert report.returncode == 0, report.stderr.decode()
+    assert eventbridge.accepted[0]["detail"]["Errors"] == ["scripts_user"]
+    doctor = run_pyz(pyz, ["doctor"] + common, env, python=python)
+    assert doctor.returncode == 0, doctor.stdout.decode() + doctor.stderr.decode()
