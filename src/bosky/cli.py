@@ -50,8 +50,8 @@ def read_config_file(path, explicit):
             raise errors.ConfigFileError(path=path, reason="no such file (named by --config)")
         return {}
     except OSError as exc:
-        raise errors.ConfigFileError(path=path, reason="cannot read it: {}; fix its "
-                                     "permissions or pass --config".format(exc.strerror))
+        raise errors.ConfigFileError(path=path, reason="cannot read it: {}; point --config "
+                                     "at a readable file".format(exc.strerror))
     return config.parse_config_text(text, path)
 
 

@@ -18,7 +18,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing usage and exiting."""
 
     def error(self, message):
-        raise errors.UsageError(reason=message + " (see bosky --help)")
+        raise errors.UsageError(reason="{} (see {} --help)".format(message, self.prog))
 
 
 def _add_common_options(parser):
