@@ -280,3 +280,14 @@ def test_dry_run_shows_the_detail_fields(pyz, eventbridge):
                            "--instance-id", INSTANCE], env_for(eventbridge))
     detail = json.loads(json.loads(result.stdout.decode())["request"]["Entries"][0]["Detail"])
     assert detail["ExitCode"] == 1 and detail["K"] == "v" and detail["Status"] == "fail"
+
+
+def test_a_background_process_holding_the_pipes_does_not_hang_the_step(pyz, eventbridge):
+    # `server &` keeps the output pipes open after the command exits; the step must end
+    # with the command, not with the background process (run_pyz's timeout catches a hang).
+    result = run_pyz(pyz, ["run", "--instance-id", INSTANCE, "--", "sh", "-c",
+                           "echo started; sleep 8 & echo parent done"],
+                     env_for(eventbridge), timeout=6)
+    assert result.returncode == 0 and result.stdout == b"started\nparent done\n"
+    [done] = by_status(eventbridge, "pass")
+    assert done["OutputTail"] == "started\nparent done\n"

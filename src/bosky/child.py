@@ -6,7 +6,9 @@ standard output and error, so what the user (or cloud-init's log) sees is
 unchanged, while the last `tail_bytes` of the combined output are kept for
 the event.  SIGINT, SIGTERM and SIGHUP sent to bosky are passed to the child.
 The exit status follows the shell: the child's own, 128+N when signal N
-killed it, 127 when it could not be started.
+killed it, 127 when it could not be started.  A background process the
+command leaves behind may keep its output pipes open; bosky stops reading
+shortly after the command itself exits rather than waiting for it.
 """
 
 import os
@@ -17,6 +19,8 @@ import subprocess
 TAIL_BYTES = 4096
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 EXIT_CANNOT_RUN = 127
+POLL_SECONDS = 0.2   # how often to look whether the child has exited
+DRAIN_SECONDS = 0.5  # after it exits: output still arriving within this is kept
 
 
 class Finished(object):
@@ -54,18 +58,29 @@ def _write_all(fd, data):
         pass
 
 
-def _copy_output(child, tail, out_fd, err_fd):
+def _copy_output(child, tail, out_fd, err_fd, clock):
+    """Copy until both pipes close -- or, once the child has exited, until they go quiet.
+
+    A command that starts a background process (`server &`) leaves that process
+    holding the pipes: waiting for them to close would hang the step forever.
+    """
     selector = selectors.DefaultSelector()
     selector.register(child.stdout, selectors.EVENT_READ, out_fd)
     selector.register(child.stderr, selectors.EVENT_READ, err_fd)
+    exited_at = None
     while selector.get_map():
-        for key, _ in selector.select():
+        ready = selector.select(POLL_SECONDS)
+        for key, _ in ready:
             chunk = os.read(key.fileobj.fileno(), 65536)
             if not chunk:
                 selector.unregister(key.fileobj)
                 continue
             _write_all(key.data, chunk)
             tail.add(chunk)
+        if exited_at is None and child.poll() is not None:
+            exited_at = clock()
+        if exited_at is not None and not ready and clock() - exited_at >= DRAIN_SECONDS:
+            break  # the child is gone and what is left of its output has been read
     selector.close()
 
 
@@ -83,7 +98,7 @@ def run_child(argv, clock, tail_bytes=TAIL_BYTES, out_fd=1, err_fd=2):
         previous[number] = signal.signal(number, lambda sig, frame: child.send_signal(sig))
     tail = Tail(tail_bytes)
     try:
-        _copy_output(child, tail, out_fd, err_fd)
+        _copy_output(child, tail, out_fd, err_fd, clock)
         code = child.wait()
     finally:
         for number, handler in previous.items():
