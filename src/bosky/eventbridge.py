@@ -14,7 +14,6 @@ SIGNING_NAME = "events"
 TARGET = "AWSEvents.PutEvents"
 CONTENT_TYPE = "application/x-amz-json-1.1"
 SERVICE_LABEL = "EventBridge"
-DEFAULT_REQUEST_TIMEOUT = 10.0
 
 # What to try for a whole-request error, by error code.
 ERROR_HINTS = {

@@ -16,7 +16,6 @@ import re
 from urllib.parse import quote, unquote, urlsplit
 
 ALGORITHM = "AWS4-HMAC-SHA256"
-EMPTY_PAYLOAD_HASH = hashlib.sha256(b"").hexdigest()
 
 # Headers botocore leaves out of the signature: proxies and clients may add,
 # drop or rewrite them on the way, which would break a signature that covered them.
