@@ -384,3 +384,22 @@ def test_installed_copy_runs_through_its_shebang(pyz, eventbridge, tmp_path):
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert result.returncode == 0, result.stderr
     assert received_detail(eventbridge)["Message"] == "installed"
+
+
+@pytest.mark.parametrize("where", ["flag", "env"])
+def test_undecodable_bytes_in_event_text_become_replacement_characters(pyz, eventbridge, where):
+    import subprocess
+    import sys
+    env = base_env(AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, AWS_REGION="us-east-1",
+                   **ENV_KEYS)
+    argv = [sys.executable, pyz, "x", "--instance-id", INSTANCE]
+    if where == "flag":
+        argv = [a.encode() for a in argv] + [b"--project", b"web\xff"]
+    else:
+        env = {k.encode(): v.encode() for k, v in env.items()}
+        env[b"BOSKY_DETAIL_TYPE"] = b"Boot\xfe"
+    result = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert result.returncode == 0, result.stderr
+    entry = eventbridge.accepted[0]["entry"]
+    assert (entry["Source"], entry["DetailType"]) == (
+        ("web\ufffd", "User Data") if where == "flag" else ("unknown", "Boot\ufffd"))

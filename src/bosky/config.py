@@ -39,6 +39,10 @@ SOURCES = {
 }
 
 
+# Settings that become event text: made valid UTF-8 here, where every source meets.
+EVENT_TEXT = ("project", "detail_type")
+
+
 class Settings(object):
     """Resolved values; `origin[name]` says which flag, variable or file gave each."""
 
@@ -113,6 +117,8 @@ def resolve_settings(flags, env, file_values, config_path):
         if value is None:
             value, where = default, "default"
         values[name], origin[name] = value, where or flag
+    for name in EVENT_TEXT:  # undecodable argv/env bytes arrive as lone surrogates
+        values[name] = events.sanitize_text(values[name])
     values["timeout"] = parse_timeout(values["timeout"], origin["timeout"])
     if values["max_attempts"] is not None:
         values["max_attempts"] = parse_max_attempts(values["max_attempts"],
