@@ -103,3 +103,16 @@ def test_every_command_has_help(command):
     status, out, _ = run_main(argv)
     expected = "usage: bosky" + ("" if command == "emit" else " " + command)
     assert status == 0 and out.startswith(expected)
+
+
+@pytest.mark.parametrize("problem,line", [
+    (errors.SpooledError(reason="r", path="/s/x.json", attempts=3),
+     "bosky: spooled: not delivered after 3 attempt(s): r; the event is kept in /s/x.json "
+     "and `bosky flush` will send it"),
+    (KeyError("Detail"), "bosky: internal error: KeyError: 'Detail'; rerun with --debug and "
+                         "report it"),
+    ("cannot run /x: No such file or directory",
+     "bosky: error: cannot run /x: No such file or directory"),
+])
+def test_every_problem_becomes_one_line_the_same_way(problem, line):
+    assert errors.describe(problem) == line

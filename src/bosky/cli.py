@@ -227,7 +227,7 @@ def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
     try:
         return dispatch(argv, env, (stdin, stdout, stderr), started, parsed)
     except errors.BoskyError as exc:
-        stderr.write("bosky: {}: {}\n".format(exc.label, exc.message))
+        stderr.write(errors.describe(exc) + "\n")
         return _unless_no_fail(parsed, exc.exit_status)
     except KeyboardInterrupt:
         stderr.write("bosky: interrupted; the event may not have been sent\n")
@@ -236,8 +236,7 @@ def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
         if debug:
             import traceback
             traceback.print_exc(file=stderr)
-        stderr.write("bosky: internal error: {}: {}; rerun with --debug and report it\n"
-                     .format(exc.__class__.__name__, exc))
+        stderr.write(errors.describe(exc) + "\n")
         return _unless_no_fail(parsed, errors.EXIT_NOT_DELIVERED)
 
 

@@ -188,8 +188,7 @@ def send_then_complete(reporter, spec, verbose, result):
                            reporter.settings.group)
     except errors.BoskyError:
         if event_error is not None:
-            reporter.deps.error_line("bosky: {}: {}".format(event_error.label,
-                                                            event_error.message))
+            reporter.deps.error_line(errors.describe(event_error))
         raise
     if event_error is not None:
         raise event_error

@@ -2,8 +2,8 @@
 
 Every failure bosky expects is one of these classes.  Each carries a message
 template and the fields it was raised with, so the text is consistent and the
-fields stay available to tests.  Only `cli.main` catches them: it prints
-`bosky: error: <message>` and returns `exit_status`.
+fields stay available to tests.  `describe` makes the one stderr line for any
+problem; `cli.main` prints it and returns `exit_status`.
 """
 
 EXIT_OK = 0
@@ -165,3 +165,15 @@ class SpoolError(BoskyError):
 class DeadlineExceeded(BoskyError):
     fmt = ("gave up after {timeout:g} s while {doing}; the event was not sent. "
            "Raise --timeout if the network is slow")
+
+
+def describe(problem):
+    """The one stderr line for a problem: a BoskyError, any other exception (a bug), or
+    a message.  cli.main prints it before exiting; `bosky run` and the watcher print it
+    for a report that failed without ending the step."""
+    if isinstance(problem, BoskyError):
+        return "bosky: {}: {}".format(problem.label, problem.message)
+    if isinstance(problem, Exception):
+        return "bosky: internal error: {}: {}; rerun with --debug and report it".format(
+            problem.__class__.__name__, problem)
+    return "bosky: error: {}".format(problem)

@@ -18,17 +18,8 @@ from bosky.emit import EventSpec
 
 
 def report_error(deps, problem):
-    """Print a failure the way cli.main would, without stopping the step.
-
-    `problem` is a BoskyError, another exception (a bug: named, no traceback),
-    or a message."""
-    if isinstance(problem, errors.BoskyError):
-        label, text = problem.label, problem.message
-    elif isinstance(problem, Exception):
-        label, text = "internal error", "{}: {}".format(problem.__class__.__name__, problem)
-    else:
-        label, text = "error", problem
-    deps.error_line("bosky: {}: {}".format(label, text))
+    """Print a failure the way cli.main would, without stopping the step."""
+    deps.error_line(errors.describe(problem))
 
 
 def send_quietly(reporter, spec):
