@@ -88,3 +88,14 @@ def test_deadline_starts_with_the_time_already_used():
     now[0] += 2.5
     with pytest.raises(errors.DeadlineExceeded):
         limit.timeout_for(10.0, "sending")
+
+
+def test_the_wait_before_a_retry_is_cut_to_the_deadline():
+    from bosky.deadline import Deadline
+    now, slept = [0.0], []
+    limit = Deadline(1.0, lambda: now[0])
+    assert retry.wait_before_retry(5.0, limit, slept.append, lambda text: None, 1)
+    assert slept == [pytest.approx(1.0 - retry.MIN_ATTEMPT_SECONDS)]
+    now[0] = 0.95  # less than one attempt's worth left: no sleep, no retry
+    assert not retry.wait_before_retry(0.01, limit, slept.append, lambda text: None, 2)
+    assert len(slept) == 1

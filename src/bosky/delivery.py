@@ -13,7 +13,6 @@ import datetime
 from bosky import errors, eventbridge, events, retry
 
 REQUEST_TIMEOUT_CAP = 10.0   # seconds per attempt, so one hung request cannot eat the deadline
-MIN_ATTEMPT_SECONDS = 0.1    # no attempt is started with less time than this left
 MIN_SKEW_SECONDS = 60.0      # below this the clock is not why a signature was refused
 REFRESH_MARGIN_SECONDS = 300.0
 
@@ -78,8 +77,9 @@ class Sender(object):
                 break
             if self._max_attempts and outcome.attempts >= self._max_attempts:
                 break
-            if not self._wait(retry.backoff_delay(outcome.attempts, kind, self._deps.random),
-                              outcome):
+            if not retry.wait_before_retry(
+                    retry.backoff_delay(outcome.attempts, kind, self._deps.random),
+                    self._deadline, self._deps.sleep, self._deps.log, outcome.attempts):
                 break
         outcome.pending = pending
         return outcome
@@ -132,14 +132,4 @@ class Sender(object):
         if fresh:  # built this run with the wrong clock: say when it really happened
             for entry in pending:
                 entry["Time"] = int(entry["Time"] + offset)
-        return True
-
-    def _wait(self, delay, outcome):
-        """Sleep before the next attempt; False when the deadline leaves no room for one."""
-        room = self._deadline.remaining() - MIN_ATTEMPT_SECONDS
-        if room <= 0:
-            return False
-        delay = min(delay, room)
-        self._deps.log("retrying in {:.2f} s (attempt {} failed)".format(delay, outcome.attempts))
-        self._deps.sleep(delay)
         return True

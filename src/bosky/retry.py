@@ -78,6 +78,24 @@ def clock_offset(server_date, local_epoch):
     return None if server is None else server - local_epoch
 
 
+MIN_ATTEMPT_SECONDS = 0.1  # no attempt is started with less time than this left
+
+
+def wait_before_retry(delay, deadline, sleep, log, attempt):
+    """Sleep `delay` (cut to what the deadline allows) before the next attempt.
+
+    False, without sleeping, when the deadline leaves no room for another attempt.
+    Both retry loops (PutEvents batches in delivery, single calls here) wait through it.
+    """
+    room = deadline.remaining() - MIN_ATTEMPT_SECONDS
+    if room <= 0:
+        return False
+    delay = min(delay, room)
+    log("retrying in {:.2f} s (attempt {} failed)".format(delay, attempt))
+    sleep(delay)
+    return True
+
+
 def call_with_retries(attempt, classify_error, deadline, sleep, rand, log, max_attempts=None):
     """Call `attempt()` until it returns, retrying what `classify_error` calls retryable.
 
@@ -91,11 +109,8 @@ def call_with_retries(attempt, classify_error, deadline, sleep, rand, log, max_a
             return attempt()
         except errors.BoskyError as exc:
             kind = classify_error(exc)
-            if kind in (FATAL, SKEW) or (max_attempts and number >= max_attempts):
+            log("attempt {} failed ({}): {}".format(number, kind, exc))
+            if kind in (FATAL, SKEW) or (max_attempts and number >= max_attempts) or \
+                    not wait_before_retry(backoff_delay(number, kind, rand), deadline, sleep,
+                                          log, number):
                 raise
-            delay = min(backoff_delay(number, kind, rand), deadline.remaining() - 0.1)
-            if delay < 0:
-                raise
-            log("attempt {} failed ({}): {}; retrying in {:.2f} s".format(number, kind, exc,
-                                                                           delay))
-            sleep(delay)
