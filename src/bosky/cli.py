@@ -93,6 +93,14 @@ def make_deps(env, streams, debug, started):
                        run_process=system.run_process, error_line=error_line, files=system)
 
 
+def make_reporter(args, env, streams, started, **overrides):
+    """The Reporter the event-sending commands share: settings from args, the real deps."""
+    from bosky import emit
+    settings = load_settings(args, env)
+    settings.__dict__.update(overrides)
+    return emit.Reporter(settings, make_deps(env, streams, args.debug, started))
+
+
 def cmd_emit(args, env, streams, started):
     stdin, stdout, _ = streams
     if args.version:
@@ -131,20 +139,18 @@ def parse_exit_code(value):
 
 
 def cmd_run(args, env, streams, started):
-    from bosky import emit, steps
+    from bosky import steps
     if not args.command:
         raise errors.UsageError(reason="bosky run: no command; e.g. bosky run -- make install")
-    settings = load_settings(args, env)
-    reporter = emit.Reporter(settings, make_deps(env, streams, args.debug, started))
+    reporter = make_reporter(args, env, streams, started)
     status = steps.run_step(reporter, args.command, args.name).exit_status
     steps.complete_hook_quietly(reporter, status)
     return status
 
 
 def cmd_run_parts(args, env, streams, started):
-    from bosky import emit, steps
-    settings = load_settings(args, env)
-    reporter = emit.Reporter(settings, make_deps(env, streams, args.debug, started))
+    from bosky import steps
+    reporter = make_reporter(args, env, streams, started)
     status = steps.run_parts(reporter, args.directory, args.keep_going)
     steps.complete_hook_quietly(reporter, status)
     return status
@@ -174,10 +180,8 @@ def cmd_doctor(args, env, streams, started):
 
 
 def cmd_lifecycle(args, env, streams, started):
-    from bosky import emit, lifecycle
-    settings = load_settings(args, env)
-    settings.no_context = True  # a lifecycle call sends no event
-    reporter = emit.Reporter(settings, make_deps(env, streams, args.debug, started))
+    from bosky import lifecycle
+    reporter = make_reporter(args, env, streams, started, no_context=True)  # no event sent
     if args.action == "complete":
         lifecycle.complete(reporter, args.hook, args.result, args.group, args.token)
     else:
@@ -186,21 +190,19 @@ def cmd_lifecycle(args, env, streams, started):
 
 
 def cmd_watch(args, env, streams, started):
-    from bosky import emit, watch
+    from bosky import watch
     if args.interval <= 0 or args.heartbeat_interval <= 0:
         raise errors.UsageError(reason="--interval and --heartbeat-interval must be more than 0")
-    settings = load_settings(args, env)
-    reporter = emit.Reporter(settings, make_deps(env, streams, args.debug, started))
+    reporter = make_reporter(args, env, streams, started)
     return watch.watch(reporter, args.interval, args.hook, args.on_terminate,
                        args.heartbeat_interval)
 
 
 def cmd_boot_report(args, env, streams, started):
-    from bosky import boot, emit
+    from bosky import boot
     if args.wait < 0:
         raise errors.UsageError(reason="--wait must be 0 or more seconds")
-    settings = load_settings(args, env)
-    reporter = emit.Reporter(settings, make_deps(env, streams, args.debug, started))
+    reporter = make_reporter(args, env, streams, started)
     return boot.boot_report_command(reporter, args.run_dir, args.log, args.wait,
                                     args.every_boot, args.state_dir)
 
