@@ -12,7 +12,6 @@ import time
 
 import pytest
 
-import standins
 from conftest import base_env, run_pyz
 from test_e2e import ENV_KEYS, INSTANCE, stderr_line
 

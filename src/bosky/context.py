@@ -16,8 +16,9 @@ IDENTITY_FIELDS = (("accountId", "AccountId"), ("region", "Region"),
                    ("availabilityZone", "AvailabilityZone"), ("instanceType", "InstanceType"),
                    ("imageId", "ImageId"), ("privateIp", "PrivateIp"))
 HOSTNAME = "/latest/meta-data/local-hostname"
-TAG_PATHS = (("AutoScalingGroup", "/latest/meta-data/tags/instance/aws:autoscaling:groupName"),
-             ("Name", "/latest/meta-data/tags/instance/Name"))
+TAGS = "/latest/meta-data/tags/instance/"
+GROUP_TAG_PATH = TAGS + "aws:autoscaling:groupName"  # also how lifecycle finds the group
+TAG_PATHS = (("AutoScalingGroup", GROUP_TAG_PATH), ("Name", TAGS + "Name"))
 
 
 def identity_fields(document_body):

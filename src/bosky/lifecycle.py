@@ -6,9 +6,8 @@ so "No active Lifecycle Action found" is retried like a transient error
 until the deadline; other errors follow the usual retry rules.
 """
 
-from bosky import autoscaling, endpoints, errors, retry
+from bosky import autoscaling, context, endpoints, errors, retry
 
-GROUP_TAG_PATH = "/latest/meta-data/tags/instance/aws:autoscaling:groupName"
 COMPLETE = "CompleteLifecycleAction"
 HEARTBEAT = "RecordLifecycleActionHeartbeat"
 CALL_TIMEOUT = 10.0
@@ -26,7 +25,7 @@ def result_for_status(status):
 def resolve_group(given, imds_client):
     if given:
         return given
-    body = imds_client.get(GROUP_TAG_PATH, optional=True)
+    body = imds_client.get(context.GROUP_TAG_PATH, optional=True)
     group = body.decode("utf-8", "replace").strip() if body else ""
     if not group:
         raise errors.UsageError(reason="no Auto Scaling group: pass --group NAME (the instance's "
