@@ -3,7 +3,8 @@
 `keep` writes one entry to the spool with where it was going; `flush` sends
 the spooled entries oldest first, in PutEvents batches, deleting each record
 only after EventBridge returned its EventId.  Flushes hold the spool's lock,
-so concurrent runs never send the same record twice.
+so concurrent runs never send the same record twice.  `flush_command` is
+`bosky flush`: a flush with its own deadline, and an exit status for what is left.
 """
 
 import os
@@ -105,3 +106,30 @@ def flush(the_spool, sender, keep_waiting):
                 break
         report.remaining = len(the_spool.records())
     return report
+
+
+def flush_command(settings, deps, verbose=False):
+    """`bosky flush`: send the spool's events; the exit status says what is left."""
+    from bosky.wiring import Run
+    run = Run(settings, deps)
+    the_spool = run.spool()
+    report = flush(the_spool, run.sender, keep_waiting=run.wait_a_little)
+    if report.busy:
+        deps.warn("another bosky flush holds {}; it will send the events".format(
+            the_spool.path))
+        return errors.EXIT_OK
+    for name, why in report.bad:
+        deps.warn("unreadable spool file {} moved to {}/: {}".format(name, "bad", why))
+    if verbose:
+        deps.stdout.write("sent {} event(s); {} still spooled in {}\n".format(
+            report.sent, report.remaining, the_spool.path))
+    if report.fatal:
+        raise report.fatal
+    if report.rejected:
+        raise errors.RejectedError(count=len(report.rejected), path=the_spool.path,
+                                   first=report.rejected[0][1].message)
+    if report.remaining:
+        raise errors.FlushIncompleteError(
+            remaining=report.remaining, path=the_spool.path,
+            reason=report.last_error.message if report.last_error else "out of time")
+    return errors.EXIT_NOT_DELIVERED if report.bad else errors.EXIT_OK

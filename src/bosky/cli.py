@@ -167,10 +167,10 @@ def cmd_trap(args, env, streams, started):
 
 
 def cmd_flush(args, env, streams, started):
-    from bosky import emit
+    from bosky import backlog
     settings = load_settings(args, env)
-    return emit.flush(settings, make_deps(env, streams, args.debug, started),
-                      verbose=args.verbose)
+    return backlog.flush_command(settings, make_deps(env, streams, args.debug, started),
+                                 verbose=args.verbose)
 
 
 def cmd_doctor(args, env, streams, started):

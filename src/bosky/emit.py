@@ -234,30 +234,3 @@ def flush_backlog(run):
             report.sent, report.remaining, " (another flush is running)" if report.busy else ""))
     except (errors.BoskyError, OSError) as exc:
         run.deps.log("backlog not flushed: {}".format(exc))
-
-
-def flush(settings, deps, verbose=False):
-    """`bosky flush`: send the spool's events; the exit status says what is left."""
-    from bosky import backlog
-    run = Run(settings, deps)
-    the_spool = run.spool()
-    report = backlog.flush(the_spool, run.sender, keep_waiting=run.wait_a_little)
-    if report.busy:
-        deps.warn("another bosky flush holds {}; it will send the events".format(
-            the_spool.path))
-        return errors.EXIT_OK
-    for name, why in report.bad:
-        deps.warn("unreadable spool file {} moved to {}/: {}".format(name, "bad", why))
-    if verbose:
-        deps.stdout.write("sent {} event(s); {} still spooled in {}\n".format(
-            report.sent, report.remaining, the_spool.path))
-    if report.fatal:
-        raise report.fatal
-    if report.rejected:
-        raise errors.RejectedError(count=len(report.rejected), path=the_spool.path,
-                                   first=report.rejected[0][1].message)
-    if report.remaining:
-        raise errors.FlushIncompleteError(
-            remaining=report.remaining, path=the_spool.path,
-            reason=report.last_error.message if report.last_error else "out of time")
-    return errors.EXIT_NOT_DELIVERED if report.bad else errors.EXIT_OK
