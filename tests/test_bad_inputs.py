@@ -1,0 +1,123 @@
+"""Bad inputs and broken sources the other tests do not reach: one line, right exit status.
+
+Through the built .pyz where the input comes from outside (flags, environment,
+files, a misbehaving service); as pure functions where only a reply's shape matters.
+"""
+
+import sys
+
+import pytest
+
+import standins
+from conftest import base_env, run_pyz
+from test_e2e import ENV_KEYS, INSTANCE
+
+from bosky import credentials, errors, sts
+
+
+def bosky(pyz, eventbridge, args, **env):
+    merged = dict(AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, AWS_REGION="us-east-1")
+    merged.update(env)
+    return run_pyz(pyz, list(args), base_env(**merged))
+
+
+def one_line(result):
+    text = result.stderr.decode()
+    assert text.count("\n") == 1 and "Traceback" not in text, text
+    return text
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["watch", "--interval", "0"], "--interval and --heartbeat-interval must be more than 0"),
+    (["watch", "--heartbeat-interval", "-1"], "must be more than 0"),
+    (["boot-report", "--wait", "-1"], "--wait must be 0 or more seconds"),
+    (["x", "-c", "/"], "/: cannot read it: Is a directory; point --config at a readable file"),
+])
+def test_bad_command_line_values_exit_2(pyz, eventbridge, args, expected):
+    result = bosky(pyz, eventbridge, args + ["--instance-id", INSTANCE], **ENV_KEYS)
+    assert result.returncode == 2 and expected in one_line(result)
+    assert eventbridge.requests == []
+
+
+def test_an_unreadable_web_identity_token_file_is_named(pyz, eventbridge):
+    result = bosky(pyz, eventbridge, ["x", "--instance-id", INSTANCE, "--timeout", "2"],
+                   AWS_WEB_IDENTITY_TOKEN_FILE="/nonexistent/token",
+                   AWS_ROLE_ARN="arn:aws:iam::123456789012:role/irsa")
+    assert result.returncode == 1
+    assert "cannot read the web identity token file /nonexistent/token" in one_line(result)
+
+
+def test_an_unreadable_container_token_file_is_named(pyz, eventbridge):
+    container = standins.ContainerStandIn().start()
+    try:
+        result = bosky(pyz, eventbridge, ["x", "--instance-id", INSTANCE],
+                       AWS_CONTAINER_CREDENTIALS_FULL_URI=container.url + "/creds",
+                       AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE="/nonexistent/eks-token")
+    finally:
+        container.stop()
+    assert result.returncode == 1
+    assert "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE /nonexistent/eks-token" in one_line(result)
+    assert container.requests == []
+
+
+def test_a_container_token_with_a_line_break_is_refused(pyz, eventbridge):
+    result = bosky(pyz, eventbridge, ["x", "--instance-id", INSTANCE],
+                   AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:9/creds",
+                   AWS_CONTAINER_AUTHORIZATION_TOKEN="abc\r\nX-Injected: 1")
+    assert result.returncode == 2 and "holds a line break" in one_line(result)
+
+
+def test_credential_process_output_of_another_version_is_refused(pyz, eventbridge, tmp_path):
+    config = tmp_path / "config"
+    config.write_text("[default]\ncredential_process = {} -c \"print('{{\\\"Version\\\": 2}}')\"\n"
+                      .format(sys.executable))
+    result = bosky(pyz, eventbridge, ["x", "--instance-id", INSTANCE],
+                   AWS_CONFIG_FILE=str(config))
+    assert result.returncode == 1
+    assert "its output is not version 1 credentials JSON" in one_line(result)
+
+
+def test_imds_serving_garbage_as_the_identity_document(pyz, eventbridge):
+    imds = standins.ImdsStandIn(mode="garbage").start()
+    try:
+        result = run_pyz(pyz, ["x"], base_env(imds.url, AWS_ENDPOINT_URL_EVENTBRIDGE=
+                                              eventbridge.url, **ENV_KEYS))
+    finally:
+        imds.stop()
+    assert result.returncode == 1
+    assert "the identity document is not the JSON EC2 serves" in one_line(result)
+
+
+class FailingTokenImds(standins.ImdsStandIn):
+    """IMDS whose token service answers 500."""
+
+    def respond(self, request):
+        if request.method == "PUT":
+            return 500, {}, b"Internal Server Error"
+        return super().respond(request)
+
+
+def test_a_failing_imds_token_service_is_reported_with_its_status(pyz, eventbridge):
+    imds = FailingTokenImds().start()
+    try:
+        result = run_pyz(pyz, ["x"], base_env(imds.url, AWS_ENDPOINT_URL_EVENTBRIDGE=
+                                              eventbridge.url, **ENV_KEYS))
+    finally:
+        imds.stop()
+    assert result.returncode == 1
+    assert "the token request to {}/latest/api/token was answered HTTP 500".format(
+        imds.url) in one_line(result)
+
+
+@pytest.mark.parametrize("body", [b"", b"not json", b"[]", b'{"AccessKeyId": "A"}'])
+def test_credential_replies_that_are_not_credentials_are_errors(body):
+    with pytest.raises(errors.CredentialsError) as caught:
+        credentials.parse_credential_json(body, "container credentials (x)", "container")
+    assert "not the expected JSON" in str(caught.value)
+
+
+@pytest.mark.parametrize("body", [b"", b"<AssumeRoleResponse/>", b"<Credentials><AccessKeyId>A"])
+def test_sts_replies_without_credentials_are_errors(body):
+    with pytest.raises(errors.UnexpectedReplyError) as caught:
+        sts.parse_credentials(body, "role")
+    assert "no credentials in the reply" in str(caught.value)
