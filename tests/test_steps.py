@@ -291,3 +291,16 @@ def test_a_background_process_holding_the_pipes_does_not_hang_the_step(pyz, even
     assert result.returncode == 0 and result.stdout == b"started\nparent done\n"
     [done] = by_status(eventbridge, "pass")
     assert done["OutputTail"] == "started\nparent done\n"
+
+
+def test_trap_calls_bosky_through_the_interpreter_and_file_that_printed_it(pyz, tmp_path):
+    import shlex
+    import shutil
+    installed = str(tmp_path / "bin dir" / "bosky")  # a space, to prove the quoting
+    os.makedirs(os.path.dirname(installed))
+    shutil.copy(pyz, installed)
+    script = run_pyz(installed, ["trap", "--project", "web app"], base_env()).stdout.decode()
+    expected = "{} {} --no-fail".format(shlex.quote(PY), shlex.quote(installed))
+    assert expected in script and "--project 'web app'" in script
+    custom = run_pyz(installed, ["trap", "--command", "bosky"], base_env()).stdout.decode()
+    assert "  bosky --no-fail --exit-code" in custom
