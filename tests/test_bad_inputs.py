@@ -77,17 +77,6 @@ def test_credential_process_output_of_another_version_is_refused(pyz, eventbridg
     assert "its output is not version 1 credentials JSON" in one_line(result)
 
 
-def test_imds_serving_garbage_as_the_identity_document(pyz, eventbridge):
-    imds = standins.ImdsStandIn(mode="garbage").start()
-    try:
-        result = run_pyz(pyz, ["x"], base_env(imds.url, AWS_ENDPOINT_URL_EVENTBRIDGE=
-                                              eventbridge.url, **ENV_KEYS))
-    finally:
-        imds.stop()
-    assert result.returncode == 1
-    assert "the identity document is not the JSON EC2 serves" in one_line(result)
-
-
 class FailingTokenImds(standins.ImdsStandIn):
     """IMDS whose token service answers 500."""
 
@@ -97,16 +86,20 @@ class FailingTokenImds(standins.ImdsStandIn):
         return super().respond(request)
 
 
-def test_a_failing_imds_token_service_is_reported_with_its_status(pyz, eventbridge):
-    imds = FailingTokenImds().start()
+@pytest.mark.parametrize("make_imds,expected", [
+    (lambda: standins.ImdsStandIn(mode="garbage"),
+     "the identity document is not the JSON EC2 serves"),
+    (FailingTokenImds, "/latest/api/token was answered HTTP 500"),
+])
+def test_a_misbehaving_imds_is_reported_in_one_line(pyz, eventbridge, make_imds, expected):
+    imds = make_imds().start()
     try:
         result = run_pyz(pyz, ["x"], base_env(imds.url, AWS_ENDPOINT_URL_EVENTBRIDGE=
                                               eventbridge.url, **ENV_KEYS))
     finally:
         imds.stop()
     assert result.returncode == 1
-    assert "the token request to {}/latest/api/token was answered HTTP 500".format(
-        imds.url) in one_line(result)
+    assert expected in one_line(result)
 
 
 @pytest.mark.parametrize("body", [b"", b"not json", b"[]", b'{"AccessKeyId": "A"}'])
