@@ -8,11 +8,24 @@ mtimes and cannot compress on Python 3.6).  The version comes from
 `git describe` (outside a checkout: the package's BASE_VERSION) and is baked
 in as bosky/_version.py; the SHA-256 of the result goes to <output>.sha256.
 
-Usage: python3 build_pyz.py [--output PATH]
+Bytecode: a zipapp's source is compiled again on every run (zipimport never
+caches it), which was a third of bosky's start-up.  So each CPython 3.6-3.13
+the builder has compiles the package once, into one entry, bytecode/<cache
+tag>; the archive's __main__ imports bosky from the one matching the running
+interpreter (tag and magic number both).  One entry per interpreter, not a
+.pyc per module: zipimport reads the whole zip directory on every start.  Any
+other Python imports the source.  The bytes therefore depend on which of those
+interpreters the builder has: BUILDINFO in the archive names them, and another
+builder with the same ones gets the same bytes.
+
+Usage: python3 build_pyz.py [--output PATH] [--source-only | --python PATH ...]
 """
 
 import argparse
+import base64
+import glob
 import hashlib
+import json
 import os
 import re
 import stat
@@ -26,8 +39,85 @@ PACKAGE_DIR = os.path.join(ROOT, "src", "bosky")
 DEFAULT_OUTPUT = os.path.join(ROOT, "dist", "bosky.pyz")
 SHEBANG = b"#!/usr/bin/env python3\n"
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can hold
-# The archive's own entry point: the package's __main__ does the same work.
-ROOT_MAIN = "import sys\nfrom bosky import cli\nsys.exit(cli.main())\n"
+BYTECODE_FOR = ("3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+BUNDLE_DIR = "bytecode/"
+# The archive's own entry point.  BUNDLES maps a cache tag to the magic number of
+# the bytecode bundle built for it; {bundles} is filled in by the build.
+ROOT_MAIN = """import marshal
+import sys
+
+BUNDLES = {bundles}
+
+
+class Bytecode(object):
+    \"\"\"Imports bosky from the bytecode compiled for this interpreter when the .pyz was built.
+
+    zipimport compiles a zipapp's source again on every run; this skips that.
+    Tracebacks (--debug) still show source lines: get_source reads the zip.
+    \"\"\"
+
+    def __init__(self, archive, bundle):
+        self.archive = archive
+        self.modules = marshal.loads(archive.get_data(bundle))  # name: (package?, code)
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in self.modules:
+            return None
+        from _frozen_importlib import ModuleSpec  # already loaded: costs nothing
+        package = self.modules[name][0]
+        spec = ModuleSpec(name, self, origin=self.source_path(name), is_package=package)
+        spec.has_location = True  # so the module gets __file__
+        if package:
+            spec.submodule_search_locations = [spec.origin.rpartition("/")[0]]
+        return spec
+
+    def source_path(self, name):
+        suffix = "/__init__.py" if self.modules[name][0] else ".py"
+        return self.archive.archive + "/" + name.replace(".", "/") + suffix
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        code = marshal.loads(self.modules[module.__name__][1])
+        fix_filename = getattr(sys.modules["_imp"], "_fix_co_filename", None)
+        if fix_filename is not None:
+            fix_filename(code, module.__spec__.origin)
+        exec(code, module.__dict__)
+
+    def get_source(self, name):
+        return self.archive.get_data(self.source_path(name)).decode("utf-8")
+
+
+def prefer_bytecode():
+    import _frozen_importlib_external as bootstrap  # already loaded: costs nothing
+    tag = sys.implementation.cache_tag
+    if BUNDLES.get(tag) == bootstrap.MAGIC_NUMBER:
+        sys.meta_path.insert(0, Bytecode(__loader__, "{bundle_dir}" + tag))
+
+
+prefer_bytecode()
+from bosky import cli  # noqa: E402
+
+sys.exit(cli.main())
+"""
+# Run by each interpreter (hash seed 0: set and frozenset constants keep their
+# order).  Reads {archive name: source} as JSON; writes the marshalled bundle,
+# {module name: (is package, marshalled code)}, base64-encoded, with its tag.
+COMPILE_SCRIPT = """
+import base64, json, marshal, sys
+import _frozen_importlib_external as bootstrap
+sources = json.loads(sys.stdin.read())
+bundle = {}
+for name in sorted(sources):
+    code = compile(sources[name].encode("utf-8"), name, "exec", dont_inherit=True)
+    module = name[:-3].replace("/", ".")
+    package = module.endswith(".__init__")
+    bundle[module[:-len(".__init__")] if package else module] = (package, marshal.dumps(code))
+json.dump({"tag": sys.implementation.cache_tag, "magic": list(bootstrap.MAGIC_NUMBER),
+           "version": sys.version.split()[0],
+           "bundle": base64.b64encode(marshal.dumps(bundle)).decode("ascii")}, sys.stdout)
+"""
 
 
 def base_version():
@@ -69,6 +159,60 @@ def package_entries(version):
     return entries
 
 
+def patch_level(path):
+    """(3, 11, 7) from .../versions/3.11.7/bin/python3.11, for picking the newest."""
+    return version_key(path.split(os.sep)[-3])
+
+
+def find_interpreters():
+    """A path for each of BYTECODE_FOR found: pyenv's newest patch, else one on PATH."""
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    path_dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep)
+                 if d and "shims" not in d.split(os.sep)]  # a pyenv shim may run another one
+    found = []
+    for minor in BYTECODE_FOR:
+        name = "python" + minor
+        installed = glob.glob(os.path.join(pyenv_root, "versions", minor + ".*", "bin", name))
+        candidates = sorted(installed, key=patch_level, reverse=True)
+        candidates += [os.path.join(d, name) for d in path_dirs]
+        usable = [c for c in candidates if os.path.isfile(c) and os.access(c, os.X_OK)]
+        found += usable[:1]
+    return found
+
+
+def compile_with(interpreter, sources):
+    """Compile {archive name: source text} with one interpreter: tag, magic, version, bundle."""
+    env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
+    result = subprocess.run([interpreter, "-S", "-s", "-c", COMPILE_SCRIPT], env=env,
+                            input=json.dumps(sources).encode("utf-8"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if result.returncode != 0:
+        raise SystemExit("build_pyz.py: {} could not compile bosky: {}".format(
+            interpreter, result.stderr.decode("utf-8", "replace").strip()[-500:]))
+    compiled = json.loads(result.stdout.decode("utf-8"))
+    return (compiled["tag"], bytes(compiled["magic"]), compiled["version"],
+            base64.b64decode(compiled["bundle"]))
+
+
+def bytecode_entries(entries, interpreters):
+    """A bundle entry per interpreter, {tag: magic number}, and BUILDINFO lines."""
+    sources = {name: data.decode("utf-8") for name, data in entries}
+    found, magics, lines = [], {}, []
+    for interpreter in interpreters:
+        tag, magic, version, bundle = compile_with(interpreter, sources)
+        if tag in magics:
+            raise SystemExit("build_pyz.py: two interpreters for {}; name one".format(tag))
+        found.append((BUNDLE_DIR + tag, bundle))
+        magics[tag] = magic
+        lines.append((version_key(version), "bytecode {} {} (CPython {})".format(
+            tag, magic.hex(), version)))
+    return found, magics, [line for _, line in sorted(lines)]
+
+
+def version_key(version):
+    return tuple(int(part) if part.isdigit() else -1 for part in version.split("."))
+
+
 def add_entry(archive, name, data, date_time):
     info = zipfile.ZipInfo(name, date_time=date_time)
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -77,16 +221,30 @@ def add_entry(archive, name, data, date_time):
     archive.writestr(info, data)
 
 
-def build(output, version=None):
+def archive_entries(version, interpreters):
+    """Every entry but __main__.py, sorted, and the root __main__.py's text."""
+    entries = package_entries(version)
+    compiled, magics, lines = bytecode_entries(entries, interpreters)
+    buildinfo = "bosky {}\n".format(version) + "".join(line + "\n" for line in lines)
+    entries += compiled + [("BUILDINFO", buildinfo.encode("utf-8"))]
+    main_text = ROOT_MAIN.replace("{bundles}", repr(dict(sorted(magics.items())))).replace(
+        "{bundle_dir}", BUNDLE_DIR)
+    return sorted(entries), main_text, lines
+
+
+def build(output, version=None, interpreters=None):
+    """Write the .pyz and its .sha256; interpreters: the Pythons to compile bytecode with."""
     os.makedirs(os.path.dirname(output), exist_ok=True)
     date_time = entry_time()
     version = version or describe_version()
+    interpreters = find_interpreters() if interpreters is None else interpreters
+    entries, main_text, lines = archive_entries(version, interpreters)
     temporary = output + ".tmp"
     with open(temporary, "wb") as handle:
         handle.write(SHEBANG)
         with zipfile.ZipFile(handle, "w") as archive:
-            add_entry(archive, "__main__.py", ROOT_MAIN.encode("utf-8"), date_time)
-            for name, data in sorted(package_entries(version)):
+            add_entry(archive, "__main__.py", main_text.encode("utf-8"), date_time)
+            for name, data in entries:
                 add_entry(archive, name, data, date_time)
     os.chmod(temporary, 0o755)
     os.replace(temporary, output)  # never leave a half-written bosky.pyz behind
@@ -94,15 +252,27 @@ def build(output, version=None):
         digest = hashlib.sha256(handle.read()).hexdigest()
     with open(output + ".sha256", "w") as handle:  # `sha256sum -c` reads this format
         handle.write("{}  {}\n".format(digest, os.path.basename(output)))
-    return output, version, digest
+    return output, version, digest, lines
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Build dist/bosky.pyz.")
     parser.add_argument("--output", default=DEFAULT_OUTPUT)
+    parser.add_argument("--source-only", action="store_true",
+                        help="no bytecode: the same bytes on any builder, slower to start")
+    parser.add_argument("--python", action="append", metavar="PATH",
+                        help="compile bytecode with this interpreter (repeatable) instead of "
+                        "each CPython 3.6-3.13 found")
     args = parser.parse_args(argv)
-    output, version, digest = build(args.output)
+    interpreters = [] if args.source_only else args.python
+    output, version, digest, lines = build(args.output, interpreters=interpreters)
     print("built {} (bosky {}, sha256 {})".format(os.path.relpath(output), version, digest))
+    missing = [m for m in BYTECODE_FOR if not any("CPython " + m + "." in l for l in lines)]
+    for line in lines:
+        print("  " + line)
+    if missing and interpreters is None:
+        print("  no bytecode for CPython {}: not found on this builder; those run from "
+              "source, slower to start".format(", ".join(missing)))
     return 0
 
 

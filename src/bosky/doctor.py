@@ -10,7 +10,7 @@ first failure's message, with its fix, is the closing line (exit 1).
 
 import sys
 
-from bosky import __version__, chain, credentials, emit, errors, eventbridge, events, imds
+from bosky import __version__, loaded_from, chain, credentials, emit, errors, eventbridge, events, imds
 from bosky import retry, sigv4, transport
 from bosky.identity import Identity
 from bosky.wiring import Run
@@ -109,8 +109,8 @@ def check_signing(run, target, state):
 def doctor(settings, deps):
     """Print the checks; exit 0 when an event could be sent, else raise the first failure."""
     report, state = Report(deps.stdout), {}
-    report.line("ok", "bosky", "{} on Python {} ({})".format(
-        __version__, sys.version.split()[0], sys.executable))
+    report.line("ok", "bosky", "{} on Python {} ({}), {}".format(
+        __version__, sys.version.split()[0], sys.executable, loaded_from()))
     run = Run(settings, deps)
     origin = "none chosen" if run.aws.profile_origin == "default" else \
         "from " + run.aws.profile_origin
