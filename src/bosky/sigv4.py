@@ -15,6 +15,8 @@ import posixpath
 import re
 from urllib.parse import quote, unquote, urlsplit
 
+from bosky.http1 import host_header  # the Host value signed is the one sent
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 
 # Headers botocore leaves out of the signature: proxies and clients may add,
@@ -110,18 +112,6 @@ def signature(key, text_to_sign):
 def authorization_header(access_key_id, scope, signed_headers, sig):
     return "{} Credential={}/{}, SignedHeaders={}, Signature={}".format(
         ALGORITHM, access_key_id, scope, signed_headers, sig)
-
-
-def host_header(url):
-    """The Host value: lower case, default port dropped, IPv6 in brackets."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = "[{}]".format(host)
-    default_port = {"http": 80, "https": 443}.get(parts.scheme)
-    if parts.port and parts.port != default_port:
-        host = "{}:{}".format(host, parts.port)
-    return host
 
 
 def sign_request(method, url, headers, body, credentials, region, service, now):

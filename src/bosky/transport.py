@@ -1,20 +1,19 @@
-"""The only module that speaks HTTP: connections, proxies, TLS, error normalising.
+"""The only module that decides how a request travels: proxies, TLS, error normalising.
 
-It knows nothing about AWS.  It uses http.client directly (urllib.request
-would add ~30 % to bosky's start-up and its handlers do nothing bosky needs:
-proxies are chosen here, redirects are never followed).  Every reply with a
-status line comes back as a `Response`, 4xx and 5xx included; every failure to
-get one becomes a single `errors.TransportError` saying whether the request
-could have reached the server ("connect": connecting, TLS, the proxy tunnel,
-sending) or was sent and unanswered ("read").
+It knows nothing about AWS.  The bytes on the wire are `http1`'s (not
+http.client's, whose import cost a plain emit a fifth of its start-up); ssl is
+imported only for an https URL.  Every reply with a status line comes back as a
+`Response`, 4xx and 5xx included; every failure to get one becomes a single
+`errors.TransportError` saying whether the request could have reached the
+server ("connect": connecting, TLS, the proxy tunnel, sending) or was sent and
+unanswered ("read").  Redirects are never followed.
 """
 
-import http.client
 import socket
-import ssl
+import sys
 from urllib.parse import unquote, urlsplit
 
-from bosky import errors
+from bosky import errors, http1
 
 MAX_REPLY_BYTES = 1024 * 1024
 
@@ -65,41 +64,72 @@ def _proxy_authorization(proxy_parts):
     return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
 
 
-def _connection(parts, proxy, timeout, ca_bundle):
-    """(connection, request target, extra headers) for a URL, directly or via `proxy`.
+class TunnelRefused(OSError):
+    """The proxy answered CONNECT with something other than 200."""
+
+
+def _open(parts, proxy, timeout, ca_bundle):
+    """(socket, request target, extra headers): connected, tunnelled, TLS-wrapped as needed.
 
     HTTPS through a proxy is a CONNECT tunnel; plain HTTP through a proxy sends
     the absolute URL to the proxy.
     """
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    https = parts.scheme == "https"
+    port = parts.port or http1.DEFAULT_PORTS["https" if https else "http"]
     target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
-    context = ssl.create_default_context(cafile=ca_bundle) if parts.scheme == "https" else None
+    extra = []
     if proxy is None:
-        if context is not None:
-            return http.client.HTTPSConnection(parts.hostname, port, timeout=timeout,
-                                               context=context), target, {}
-        return http.client.HTTPConnection(parts.hostname, port, timeout=timeout), target, {}
-    proxied = urlsplit(proxy if "://" in proxy else "http://" + proxy)
-    auth = _proxy_authorization(proxied)
-    auth_header = {"Proxy-Authorization": auth} if auth else {}
-    proxy_port = proxied.port or 80
-    if context is not None:
-        conn = http.client.HTTPSConnection(proxied.hostname, proxy_port, timeout=timeout,
-                                           context=context)
-        conn.set_tunnel(parts.hostname, port, headers=auth_header)
-        return conn, target, {}
-    conn = http.client.HTTPConnection(proxied.hostname, proxy_port, timeout=timeout)
-    return conn, "{}://{}{}".format(parts.scheme, parts.netloc, target), auth_header
+        sock = http1.connect(parts.hostname, port, timeout)
+    else:
+        proxied = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+        auth = _proxy_authorization(proxied)
+        sock = http1.connect(proxied.hostname, proxied.port or 80, timeout)
+        if not https:
+            target = "{}://{}{}".format(parts.scheme, parts.netloc, target)
+            extra = [("Proxy-Authorization", auth)] if auth else []
+    try:
+        if proxy is not None and https:
+            _tunnel(sock, parts.hostname, port, auth)
+        if https:
+            sock = _tls_context(ca_bundle).wrap_socket(sock, server_hostname=parts.hostname)
+    except BaseException:
+        sock.close()
+        raise
+    return sock, target, extra
+
+
+def _tunnel(sock, host, port, auth):
+    """Ask the proxy for a tunnel to host:port (CONNECT); TunnelRefused unless it says 200."""
+    authority = "{}:{}".format("[{}]".format(host) if ":" in host else host, port)
+    headers = [("Host", authority)] + ([("Proxy-Authorization", auth)] if auth else [])
+    http1.write_request(sock, "CONNECT", authority, headers)
+    # Nothing follows the proxy's reply until TLS starts, so this reader cannot
+    # swallow bytes meant for the TLS layer.
+    status, reason, _ = http1.read_status_and_headers(sock.makefile("rb"))
+    if status != 200:
+        raise TunnelRefused("the proxy refused the tunnel: {} {}".format(status, reason))
+
+
+def _tls_context(ca_bundle):
+    import ssl  # only https needs it, and it is a tenth of an emit's start-up
+    return ssl.create_default_context(cafile=ca_bundle)
 
 
 CERTIFICATE_HINT = ("if your network inspects TLS, set AWS_CA_BUNDLE (or the profile's "
                     "ca_bundle) to its CA certificate in PEM form")
 
 
+def _ssl_errors():
+    """ssl's exception classes, or () when ssl was never imported (no https, no TLS error)."""
+    ssl = sys.modules.get("ssl")
+    return (ssl.SSLError, ssl.CertificateError) if ssl else ()
+
+
 def is_certificate_failure(exc):
     """A TLS verification failure: retrying cannot fix it, trusting the right CA can."""
-    return isinstance(exc, ssl.CertificateError) or (
-        isinstance(exc, ssl.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(exc))
+    ssl = sys.modules.get("ssl")
+    return ssl is not None and (isinstance(exc, ssl.CertificateError) or (
+        isinstance(exc, ssl.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(exc)))
 
 
 def _describe_oserror(exc, timeout):
@@ -112,40 +142,58 @@ def _describe_oserror(exc, timeout):
         return "connection refused"
     if isinstance(exc, socket.gaierror):
         return "cannot resolve the host name"
-    if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
+    if isinstance(exc, TunnelRefused):
+        return str(exc)
+    if isinstance(exc, _ssl_errors()):
         return "TLS failed: {}".format(getattr(exc, "reason", None) or exc)
     return "{} ({})".format(exc.__class__.__name__, exc.strerror or exc) \
         if isinstance(exc, OSError) else str(exc)
 
 
+def _describe_bad_reply(exc):
+    if exc.kind in ("RemoteDisconnected", "IncompleteRead"):
+        return "connection closed ({})".format(exc.kind)
+    return "not an HTTP reply ({})".format(exc)
+
+
+def request_headers(url, headers, extra):
+    """The header lines to send: the caller's (a signed request's carry Host), then ours."""
+    pairs = list(headers.items())
+    if not any(name.lower() == "host" for name, _ in pairs):
+        pairs.insert(0, ("Host", http1.host_header(url)))
+    # identity: bosky cannot decode a compressed reply; close: one request per connection.
+    return pairs + extra + [("Accept-Encoding", "identity"), ("Connection", "close")]
+
+
 def send(method, url, headers, body, timeout, label, env, use_proxy=True,
          ca_bundle=None, hint=""):
     """Send one request and return its `Response`; raise TransportError if there is none."""
-    parts = urlsplit(url)
     proxy = proxy_for(url, env) if use_proxy else None
     fields = {"url": url, "timeout": timeout, "hint": hint, "retryable": True}
     where = " through the proxy " + proxy if proxy else ""
-    conn, target, extra = _connection(parts, proxy, timeout, ca_bundle)
+    sock = None
     try:
-        try:  # connect, TLS handshake, proxy tunnel, send: the server may not have it
-            conn.request(method, target, body=body, headers=dict(headers, **extra))
-        except OSError as exc:
+        try:  # connect, proxy tunnel, TLS handshake, send: the server may not have it
+            sock, target, extra = _open(urlsplit(url), proxy, timeout, ca_bundle)
+            http1.write_request(sock, method, target, request_headers(url, headers, extra),
+                                body)
+        except (OSError,) + _ssl_errors() as exc:
             if is_certificate_failure(exc):
                 fields["hint"], fields["retryable"] = CERTIFICATE_HINT, False
             raise _transport_error(label, "connect", "cannot connect{}: {}".format(
                 where, _describe_oserror(exc, timeout)), fields)
         try:  # sent: the server may have acted on it even if no reply comes back
-            reply = conn.getresponse()
-            return Response(reply.status, reply.reason,
-                            {k.lower(): v for k, v in reply.getheaders()},
-                            reply.read(MAX_REPLY_BYTES))
-        except (OSError, http.client.HTTPException) as exc:
-            reason = "no reply: " + (_describe_oserror(exc, timeout) if isinstance(exc, OSError)
-                                     else "connection closed ({})".format(
-                                         exc.__class__.__name__))
-            raise _transport_error(label, "read", reason, fields)
+            with sock.makefile("rb") as stream:
+                return Response(*http1.read_reply(stream, MAX_REPLY_BYTES, method))
+        except OSError as exc:
+            raise _transport_error(label, "read", "no reply: " + _describe_oserror(
+                exc, timeout), fields)
+        except http1.BadReply as exc:
+            raise _transport_error(label, "read", "no reply: " + _describe_bad_reply(exc),
+                                   fields)
     finally:
-        conn.close()
+        if sock is not None:
+            sock.close()
 
 
 def _transport_error(label, phase, reason, fields):
