@@ -69,14 +69,15 @@ def make_deps(env, streams, debug, started):
     """The real outside world; `started` is time.monotonic() when main began."""
     import functools
     import os
-    import random
-    from bosky import system, transport, wiring
+    from bosky import loaded_from, system, transport, wiring
     _, stdout, stderr = streams
 
     def log(text):
         if debug:
             stderr.write("bosky: debug: [{:6.3f}s] {}\n".format(time.monotonic() - started,
                                                                text))
+
+    log("bosky {} on Python {}, {}".format(__version__, sys.version.split()[0], loaded_from()))
 
     def warn(text):
         stderr.write("bosky: warning: {}\n".format(text))
@@ -85,7 +86,7 @@ def make_deps(env, streams, debug, started):
         stderr.write(line + "\n")
 
     send = functools.partial(transport.send, env=env)
-    return wiring.Deps(env, send, time.time, time.monotonic, time.sleep, random.random,
+    return wiring.Deps(env, send, time.time, time.monotonic, time.sleep, system.random_fraction,
                        system.random_uuid, os.geteuid(), stdout, log, warn,
                        age=lambda: system.read_process_age(started),
                        read_text=system.read_text_file,

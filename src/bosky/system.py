@@ -1,5 +1,5 @@
 """The running system, as the CLI wires it in: files, the home directory, child
-processes, process age, random UUIDs.
+processes, process age, random UUIDs and jitter.
 
 Edge functions: they touch /proc, files, the password database, processes and
 the OS's randomness so that nothing below `cli` has to.
@@ -18,6 +18,12 @@ def random_uuid():
     raw[8] = (raw[8] & 0x3F) | 0x80
     text = raw.hex()
     return "-".join((text[:8], text[8:12], text[12:16], text[16:20], text[20:]))
+
+
+def random_fraction():
+    """A uniform float in [0, 1) for retry jitter; `random` loads only when a retry needs it."""
+    import random
+    return random.random()
 
 
 def read_process_age(started):
