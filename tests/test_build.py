@@ -6,6 +6,8 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from conftest import ROOT
 
 
@@ -71,3 +73,50 @@ def test_outside_a_checkout_the_declared_version_is_used(tmp_path):
     printed = subprocess.check_output([sys.executable, str(tree / "dist" / "bosky.pyz"),
                                        "--version"]).decode().strip()
     assert printed == "bosky 0.1.0"
+
+
+def pyenv_python(minor):
+    """A pyenv CPython 3.<minor> interpreter, or None."""
+    from test_compat import FOUND
+    return next((path for version, path in FOUND if version[:2] == (3, minor)), None)
+
+
+def test_every_cpython_found_gets_a_bytecode_bundle_named_in_buildinfo(tmp_path):
+    from test_compat import FOUND
+    build(tmp_path / "bosky.pyz")
+    with zipfile.ZipFile(str(tmp_path / "bosky.pyz")) as archive:
+        names = set(archive.namelist())
+        buildinfo = archive.read("BUILDINFO").decode()
+    tags = {"cpython-{}{}".format(*version[:2]) for version, _ in FOUND}
+    assert {"bytecode/" + tag for tag in tags} <= names
+    for version, _ in FOUND:
+        assert "(CPython {})".format(".".join(map(str, version))) in buildinfo
+
+
+def test_source_only_builds_carry_no_bytecode_and_still_run(tmp_path):
+    output = tmp_path / "bosky.pyz"
+    subprocess.check_call([sys.executable, os.path.join(ROOT, "build_pyz.py"), "--output",
+                           str(output), "--source-only"], stdout=subprocess.DEVNULL)
+    with zipfile.ZipFile(str(output)) as archive:
+        assert not [n for n in archive.namelist() if n.startswith("bytecode/")]
+    assert subprocess.check_output([sys.executable, str(output), "--version"]).startswith(
+        b"bosky ")
+
+
+def test_a_python_without_a_bundle_imports_the_source(tmp_path):
+    """Bytecode built only for 3.6: 3.6 uses it, another CPython runs from source."""
+    oldest, other = pyenv_python(6), pyenv_python(12) or pyenv_python(13)
+    if oldest is None or other is None:
+        pytest.skip("needs pyenv CPython 3.6 and 3.12 or 3.13")
+    output = tmp_path / "bosky.pyz"
+    subprocess.check_call([sys.executable, os.path.join(ROOT, "build_pyz.py"), "--output",
+                           str(output), "--python", oldest], stdout=subprocess.DEVNULL)
+    env = {"PATH": os.environ["PATH"], "AWS_EC2_METADATA_DISABLED": "true"}
+    for python, expected in ((oldest, "bytecode for cpython-36"), (other, "source")):
+        result = subprocess.run([python, str(output), "--debug", "--dry-run", "--pass", "x",
+                                 "--instance-id", "i-0123456789abcdef0", "--region",
+                                 "us-east-1"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        assert result.returncode == 0, result.stderr.decode()
+        first = result.stderr.decode().splitlines()[0]
+        assert first.endswith(expected), first

@@ -85,3 +85,35 @@ def test_pyz_reports_a_boot_and_passes_doctor_under_each_cpython(pyz, version, p
     assert eventbridge.accepted[0]["detail"]["Errors"] == ["scripts_user"]
     doctor = run_pyz(pyz, ["doctor"] + common, env, python=python)
     assert doctor.returncode == 0, doctor.stdout.decode() + doctor.stderr.decode()
+    tag = "cpython-{}{}".format(*version[:2])
+    assert "bytecode for " + tag in doctor.stdout.decode()  # built in, and used
+
+
+# After a --version run through the archive's __main__, read back one function's
+# first line the way a --debug traceback does (linecache, the module's loader).
+TRACEBACK_PROBE = """
+import linecache, runpy, sys
+pyz = sys.argv[1]
+sys.argv = [pyz, "--version"]
+try:
+    runpy.run_path(pyz, run_name="__main__")
+except SystemExit:
+    pass
+cli = sys.modules["bosky.cli"]
+code = cli.main.__code__
+print(type(cli.__loader__).__name__)
+print(code.co_filename)
+print(linecache.getline(code.co_filename, code.co_firstlineno, cli.__dict__).strip())
+"""
+
+
+@pytest.mark.parametrize("version,python", FOUND or [pytest.param(
+    None, None, marks=pytest.mark.skip(reason="no pyenv CPython >= 3.6 found"))],
+    ids=[".".join(map(str, v)) for v, _ in FOUND] or ["none"])
+def test_bytecode_keeps_file_names_and_source_lines_for_tracebacks(pyz, version, python):
+    out = subprocess.check_output([python, "-c", TRACEBACK_PROBE, pyz]).decode().splitlines()
+    assert out[0].startswith("bosky ")  # the --version run itself
+    loader, filename, line = out[1:4]
+    assert loader == "Bytecode"
+    assert filename == os.path.join(pyz, "bosky", "cli.py")
+    assert line.startswith("def main(")

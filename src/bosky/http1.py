@@ -21,8 +21,9 @@ NO_BODY_STATUSES = (204, 304)
 class BadReply(Exception):
     """The bytes that came back are not (all of) an HTTP reply.
 
-    `kind` names what went wrong, in http.client's words (RemoteDisconnected,
-    BadStatusLine, IncompleteRead, LineTooLong), for the error message.
+    `kind` names what went wrong, for the error message: http.client's names
+    (RemoteDisconnected, BadStatusLine, IncompleteRead, LineTooLong) where it
+    has one, else InvalidContentLength or BadChunkSize.
     """
 
     def __init__(self, kind, detail=""):
@@ -149,7 +150,7 @@ def _read_chunked(stream, limit):
         try:
             size = int(size_text, 16)
         except ValueError:
-            raise BadReply("IncompleteRead", "chunk size {!r}".format(size_text[:20]))
+            raise BadReply("BadChunkSize", "{!r}".format(size_text[:20]))
         if size == 0:
             read_headers(stream)  # the trailer section, if any, ends the body
             break

@@ -152,8 +152,8 @@ def _describe_oserror(exc, timeout):
 
 def _describe_bad_reply(exc):
     if exc.kind in ("RemoteDisconnected", "IncompleteRead"):
-        return "connection closed ({})".format(exc.kind)
-    return "not an HTTP reply ({})".format(exc)
+        return "no reply: connection closed ({})".format(exc.kind)
+    return "unreadable reply ({})".format(exc)
 
 
 def request_headers(url, headers, extra):
@@ -189,8 +189,7 @@ def send(method, url, headers, body, timeout, label, env, use_proxy=True,
             raise _transport_error(label, "read", "no reply: " + _describe_oserror(
                 exc, timeout), fields)
         except http1.BadReply as exc:
-            raise _transport_error(label, "read", "no reply: " + _describe_bad_reply(exc),
-                                   fields)
+            raise _transport_error(label, "read", _describe_bad_reply(exc), fields)
     finally:
         if sock is not None:
             sock.close()

@@ -12,6 +12,7 @@ from .autoscaling import AutoScalingStandIn  # noqa: F401
 from .base import CONTENT_TYPE, ROLE_NAME, TEST_KEY_ID, TEST_SECRET, StandIn  # noqa: F401
 from .eventbridge import EventBridgeStandIn, verify_sigv4  # noqa: F401
 from .proxy import ConnectProxy  # noqa: F401
+from .raw import RawReplyServer  # noqa: F401
 from .imds import ImdsStandIn, identity_document  # noqa: F401
 from .sts import (ROLE_KEY_ID, ROLE_SECRET, ROLE_TOKEN, ContainerStandIn,  # noqa: F401
                   StsStandIn)
