@@ -1,8 +1,6 @@
 """Private CAs and proxies: TLS against a throwaway CA, a dead proxy, IMDS never proxied."""
 
-import os
 import shutil
-import subprocess
 
 import pytest
 
@@ -12,37 +10,10 @@ from test_e2e import ENV_KEYS, INSTANCE, stderr_line
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
-CA_EXTENSIONS = ("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
-                 "subjectKeyIdentifier=hash\n")
-LEAF_EXTENSIONS = ("subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n"
-                   "keyUsage=critical,digitalSignature,keyEncipherment\n"
-                   "extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\n"
-                   "authorityKeyIdentifier=keyid\n")
-
-
-def openssl(directory, *args):
-    subprocess.check_call(["openssl"] + list(args), cwd=directory, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
-
-
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory):
     """A throwaway CA and a certificate it signed for 127.0.0.1."""
-    directory = str(tmp_path_factory.mktemp("tls"))
-    with open(os.path.join(directory, "ca.ext"), "w") as handle:
-        handle.write(CA_EXTENSIONS)
-    with open(os.path.join(directory, "leaf.ext"), "w") as handle:
-        handle.write(LEAF_EXTENSIONS)
-    openssl(directory, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
-            "-out", "ca.csr", "-subj", "/CN=bosky test CA")
-    openssl(directory, "x509", "-req", "-in", "ca.csr", "-signkey", "ca.key", "-out", "ca.pem",
-            "-days", "2", "-extfile", "ca.ext")
-    openssl(directory, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
-            "-out", "server.csr", "-subj", "/CN=127.0.0.1")
-    openssl(directory, "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "leaf.ext")
-    return {name: os.path.join(directory, name) for name in ("ca.pem", "server.pem",
-                                                              "server.key")}
+    return standins.make_certificates(str(tmp_path_factory.mktemp("tls")))
 
 
 @pytest.fixture
