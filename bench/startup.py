@@ -1,40 +1,50 @@
 #!/usr/bin/env python3
 """Start-up cost: bosky emitting one event vs the AWS CLI vs `python3 -c pass`.
 
-One run, alternating the commands (so machine noise hits all alike):
-  emit     bosky sends one signed event to a local EventBridge stand-in
-  awscli   `aws events put-events` sends the same event there (if installed)
-  version  bosky --version
-  pass     python3 -c pass, on the same interpreter
-Prints medians, the ratios the project targets, and peak RSS, measured by
+For each interpreter, one run alternating these commands (so machine noise
+hits all alike), against local EventBridge stand-ins:
+  emit        bosky sends one signed event over plain HTTP
+  emit-tls    the same over HTTPS (a throwaway CA from `openssl`), as on EC2
+  awscli      `aws events put-events`, same event, HTTP  (if the CLI is installed)
+  awscli-tls  the same over HTTPS
+  version     bosky --version
+  floor       an empty zipapp: what running any .pyz costs this interpreter
+  pass        python -c pass
+Prints medians, the project's target ratios, and peak RSS, measured by
 /usr/bin/time -f %M (a child forked from this benchmark would report this
-process's own size as its peak, so the measured command must be forked from
-a small process).
-Both Pythons are the real interpreter, never a pyenv shim; the AWS CLI is
-run through its own entry script, also without a shim.
+process's own size as its peak, so the measured command is forked from a
+small process).  Pythons are real interpreters, never pyenv shims; the AWS
+CLI runs through its own entry script, also without a shim.
 
-  python3 bench/startup.py [--rounds 15]
+  python3 bench/startup.py [--rounds 15] [--python PATH ...] [--all-pythons]
 """
 
 import argparse
 import json
-import tempfile
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path[:0] = [os.path.join(ROOT, "tests"), ROOT]
 import standins  # noqa: E402
+from build_pyz import find_interpreters  # noqa: E402
 
 PYZ = os.path.join(ROOT, "dist", "bosky.pyz")
 INSTANCE = "i-0123456789abcdef0"
-TARGETS = (("emit", "awscli", "at least 6x faster than the AWS CLI", lambda r: r >= 6.0),
-           ("emit", "pass", "within 1.6x of python3 -c pass", lambda r: r <= 1.6),
-           ("version", "pass", "--version within 1.3x of python3 -c pass", lambda r: r <= 1.3))
+ORDER = ("emit", "emit-tls", "awscli", "awscli-tls", "version", "floor", "pass")
+# (faster, slower, text, met?): ratios are slower / faster.
+TARGETS = (("emit", "awscli", "emit at least 6x faster than the AWS CLI", lambda r: r >= 6.0),
+           ("emit-tls", "awscli-tls", "  ... over HTTPS", lambda r: r >= 6.0),
+           ("pass", "emit", "emit within 1.6x of python -c pass", lambda r: r <= 1.6),
+           ("pass", "emit-tls", "  ... over HTTPS", lambda r: r <= 1.6),
+           ("pass", "version", "--version within 1.3x of python -c pass", lambda r: r <= 1.3),
+           ("pass", "floor", "(an empty .pyz, for scale)", lambda r: True))
 MAX_RSS_MIB = 22.0
 
 
@@ -50,18 +60,29 @@ def aws_cli():
         return found
 
 
-def commands(url):
-    detail = json.dumps({"Status": "pass", "Message": "bench", "InstanceId": INSTANCE})
-    entry = [{"Source": "bench", "DetailType": "User Data", "Detail": detail,
-              "Resources": [INSTANCE]}]
-    found = {"emit": [sys.executable, PYZ, "--pass", "bench", "--instance-id", INSTANCE,
-                      "--no-spool"],
-             "version": [sys.executable, PYZ, "--version"],
-             "pass": [sys.executable, "-c", "pass"]}
-    cli = aws_cli()
+def empty_zipapp(directory):
+    path = os.path.join(directory, "empty.pyz")
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("__main__.py", "")
+    return path
+
+
+def commands(python, bridges, workdir, cli):
+    """{name: argv}; the -tls ones only when there is a TLS stand-in."""
+    emit = [python, PYZ, "--pass", "bench", "--instance-id", INSTANCE, "--no-spool"]
+    found = {"emit": emit + ["--endpoint-url", bridges["http"].url],
+             "version": [python, PYZ, "--version"],
+             "floor": [python, empty_zipapp(workdir)], "pass": [python, "-c", "pass"]}
+    if "https" in bridges:
+        found["emit-tls"] = emit + ["--endpoint-url", bridges["https"].url]
     if cli:
-        found["awscli"] = [cli, "events", "put-events", "--entries", json.dumps(entry),
-                           "--endpoint-url", url, "--region", "us-east-1", "--output", "json"]
+        detail = json.dumps({"Status": "pass", "Message": "bench", "InstanceId": INSTANCE})
+        entry = json.dumps([{"Source": "bench", "DetailType": "User Data", "Detail": detail,
+                             "Resources": [INSTANCE]}])
+        for name, bridge in (("awscli", "http"), ("awscli-tls", "https")):
+            if bridge in bridges:
+                found[name] = [cli, "events", "put-events", "--entries", entry, "--endpoint-url",
+                               bridges[bridge].url, "--region", "us-east-1", "--output", "json"]
     return found
 
 
@@ -85,50 +106,86 @@ def peak_rss_mib(argv, env):
         return int(out.read().split()[-1]) / 1024.0
 
 
+def start_bridges(workdir):
+    """{"http": stand-in, "https": stand-in (only where openssl can make a CA)}, CA path."""
+    bridges, ca = {"http": standins.EventBridgeStandIn().start()}, None
+    if shutil.which("openssl"):
+        tls = standins.make_certificates(workdir)
+        bridges["https"] = standins.EventBridgeStandIn(
+            tls=(tls["server.pem"], tls["server.key"])).start()
+        ca = tls["ca.pem"]
+    return bridges, ca
+
+
+def bench_env(ca):
+    env = {"PATH": os.environ.get("PATH", ""), "NO_PROXY": "127.0.0.1",
+           "AWS_ACCESS_KEY_ID": standins.TEST_KEY_ID, "AWS_REGION": "us-east-1",
+           "AWS_SECRET_ACCESS_KEY": standins.TEST_SECRET, "AWS_EC2_METADATA_DISABLED": "true"}
+    if ca:
+        env["AWS_CA_BUNDLE"] = ca  # bosky and the AWS CLI both read it
+    return env
+
+
+def run_one(python, rounds, bridges, env, workdir):
+    """{name: (median seconds, peak RSS MiB or None)} for one interpreter."""
+    runs = commands(python, bridges, workdir, aws_cli())
+    rss = {name: peak_rss_mib(argv, env) for name, argv in runs.items()}  # also warms up
+    times = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, argv in runs.items():
+            times[name].append(measure(argv, env))
+    return {name: (statistics.median(times[name]), rss[name]) for name in runs}
+
+
+def version_of(python):
+    return subprocess.check_output([python, "-c", "import sys; print(sys.version.split()[0])"]
+                                   ).decode().strip()
+
+
+def report(python, results):
+    print("\nPython {} ({})".format(version_of(python), python))
+    for name in ORDER:
+        if name in results:
+            median, rss = results[name]
+            print("  {:<11} median {:7.1f} ms   peak RSS {}".format(
+                name, median * 1000, "{:5.1f} MiB".format(rss) if rss is not None
+                else "(no /usr/bin/time)"))
+    for fast, slow, text, ok in TARGETS:
+        if fast in results and slow in results:
+            ratio = results[slow][0] / results[fast][0]
+            verdict = "" if fast == "pass" and slow == "floor" else \
+                ("met" if ok(ratio) else "NOT met")
+            print("  {:<45} ratio {:5.2f}  {}".format(text, ratio, verdict))
+    for name in ("emit", "emit-tls"):
+        rss = results.get(name, (None, None))[1]
+        if rss is not None:
+            print("  {:<45} {:5.1f} MiB  {}".format("{} peak RSS at most 22 MiB".format(name),
+                                                   rss, "met" if rss <= MAX_RSS_MIB
+                                                   else "NOT met"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--python", action="append", metavar="PATH",
+                        help="interpreter to run bosky with (repeatable; default: this one)")
+    parser.add_argument("--all-pythons", action="store_true",
+                        help="every CPython 3.6-3.13 found (pyenv's, then PATH's)")
     options = parser.parse_args()
     if not os.path.exists(PYZ):
         sys.exit("dist/bosky.pyz is missing: run `make` first")
-    bridge = standins.EventBridgeStandIn().start()
-    env = {"PATH": os.environ.get("PATH", ""), "NO_PROXY": "127.0.0.1",
-           "AWS_ACCESS_KEY_ID": standins.TEST_KEY_ID, "AWS_REGION": "us-east-1",
-           "AWS_SECRET_ACCESS_KEY": standins.TEST_SECRET,
-           "AWS_ENDPOINT_URL_EVENTBRIDGE": bridge.url, "AWS_EC2_METADATA_DISABLED": "true"}
-    runs = commands(bridge.url)
-    times = {name: [] for name in runs}
+    pythons = find_interpreters() if options.all_pythons else \
+        options.python or [os.path.realpath(sys.executable)]
+    print("bosky start-up benchmark: {} alternating rounds per Python".format(options.rounds))
+    workdir = tempfile.mkdtemp(prefix="bosky-bench-")
+    bridges, ca = start_bridges(workdir)
     try:
-        rss = {name: peak_rss_mib(argv, env) for name, argv in runs.items()}  # also warms up
-        for _ in range(options.rounds):
-            for name, argv in runs.items():
-                times[name].append(measure(argv, env))
+        for python in pythons:
+            report(python, run_one(python, options.rounds, bridges, bench_env(ca), workdir))
     finally:
-        bridge.stop()
-    report(options.rounds, times, rss)
-
-
-def report(rounds, times, rss):
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    print("bosky start-up benchmark: {} alternating rounds, Python {} ({})".format(
-        rounds, sys.version.split()[0], sys.executable))
-    for name in ("emit", "awscli", "version", "pass"):
-        if name in medians:
-            print("  {:<8} median {:7.1f} ms   peak RSS {}".format(
-                name, medians[name] * 1000, "{:5.1f} MiB".format(rss[name])
-                if rss[name] is not None else "(no /usr/bin/time)"))
-    for slow, fast, text, ok in TARGETS:
-        if slow in medians and fast in medians:
-            ratio = medians[fast] / medians[slow] if slow == "emit" and fast == "awscli" \
-                else medians[slow] / medians[fast]
-            print("  {:<45} ratio {:5.2f}  {}".format(text, ratio, "met" if ok(ratio)
-                                                      else "NOT met"))
-        elif slow in medians:
-            print("  {:<45} (the AWS CLI is not installed)".format(text))
-    if rss["emit"] is not None:
-        print("  {:<45} {:5.1f} MiB  {}".format("emit peak RSS at most 22 MiB", rss["emit"],
-                                               "met" if rss["emit"] <= MAX_RSS_MIB
-                                               else "NOT met"))
+        for bridge in bridges.values():
+            bridge.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

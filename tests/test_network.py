@@ -45,6 +45,29 @@ def test_private_ca_from_the_profile_ca_bundle_is_trusted(pyz, tls_bridge, certi
     assert result.returncode == 0, result.stderr
 
 
+def test_a_hashed_ca_directory_is_trusted_without_loading_the_ca_file(pyz, tls_bridge,
+                                                                      certificates, tmp_path):
+    # The file OpenSSL would load by default does not exist: only the directory can verify.
+    directory = standins.hashed_directory(str(tmp_path / "certs"), certificates["ca.pem"])
+    result = send(pyz, tls_bridge, "--debug", SSL_CERT_DIR=directory,
+                  SSL_CERT_FILE=str(tmp_path / "absent.pem"))
+    assert result.returncode == 0, result.stderr
+    assert "with the CAs in {}, read as needed".format(directory) in result.stderr.decode()
+    assert "trying the default trust store" not in result.stderr.decode()
+
+
+def test_a_ca_only_in_the_ca_file_is_still_trusted(pyz, tls_bridge, certificates, tmp_path):
+    # A hashed directory without the CA (the server's own certificate is no CA), the CA
+    # appended to the file only: the directory fails, the default trust store verifies.
+    directory = standins.hashed_directory(str(tmp_path / "certs"), certificates["server.pem"])
+    result = send(pyz, tls_bridge, "--debug", SSL_CERT_DIR=directory,
+                  SSL_CERT_FILE=certificates["ca.pem"])
+    assert result.returncode == 0, result.stderr
+    assert "no CA in {} verifies 127.0.0.1; trying the default trust store".format(
+        directory) in result.stderr.decode()
+    assert len(tls_bridge.accepted) == 1
+
+
 def test_untrusted_certificate_fails_at_once_and_names_the_fix(pyz, tls_bridge):
     result = send(pyz, tls_bridge, "--timeout", "10")
     assert result.returncode == 1

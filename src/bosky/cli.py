@@ -85,7 +85,7 @@ def make_deps(env, streams, debug, started):
     def error_line(line):
         stderr.write(line + "\n")
 
-    send = functools.partial(transport.send, env=env)
+    send = functools.partial(transport.send, env=env, log=log)
     return wiring.Deps(env, send, time.time, time.monotonic, time.sleep, system.random_fraction,
                        system.random_uuid, os.geteuid(), stdout, log, warn,
                        age=lambda: system.read_process_age(started),

@@ -106,6 +106,12 @@ def check_signing(run, target, state):
         target.region, signed)
 
 
+def system_trust(env):
+    trust = transport.trust_for(None, env)
+    return "the system's trusted CAs" + (", looked up in {} first".format(trust[1])
+                                         if trust else "")
+
+
 def doctor(settings, deps):
     """Print the checks; exit 0 when an event could be sent, else raise the first failure."""
     report, state = Report(deps.stdout), {}
@@ -125,7 +131,7 @@ def doctor(settings, deps):
     if ok and report.check("endpoint", lambda: _endpoint(run, state)):
         target = state["target"]
         report.line("ok", "proxy", transport.proxy_for(target.url, deps.env) or "none")
-        report.line("ok", "CA bundle", run.ca_bundle or "the system's trusted CAs")
+        report.line("ok", "CA bundle", run.ca_bundle or system_trust(deps.env))
         report.check("credentials", lambda: check_credentials(run, state))
         # A skewed clock is corrected when sending, so it warns rather than fails;
         # an endpoint that cannot be reached fails.

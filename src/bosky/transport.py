@@ -9,6 +9,7 @@ server ("connect": connecting, TLS, the proxy tunnel, sending) or was sent and
 unanswered ("read").  Redirects are never followed.
 """
 
+import os
 import socket
 import sys
 from urllib.parse import unquote, urlsplit
@@ -68,7 +69,7 @@ class TunnelRefused(OSError):
     """The proxy answered CONNECT with something other than 200."""
 
 
-def _open(parts, proxy, timeout, ca_bundle):
+def _open(parts, proxy, timeout, trust):
     """(socket, request target, extra headers): connected, tunnelled, TLS-wrapped as needed.
 
     HTTPS through a proxy is a CONNECT tunnel; plain HTTP through a proxy sends
@@ -91,7 +92,7 @@ def _open(parts, proxy, timeout, ca_bundle):
         if proxy is not None and https:
             _tunnel(sock, parts.hostname, port, auth)
         if https:
-            sock = _tls_context(ca_bundle).wrap_socket(sock, server_hostname=parts.hostname)
+            sock = _tls_context(trust).wrap_socket(sock, server_hostname=parts.hostname)
     except BaseException:
         sock.close()
         raise
@@ -110,9 +111,63 @@ def _tunnel(sock, host, port, auth):
         raise TunnelRefused("the proxy refused the tunnel: {} {}".format(status, reason))
 
 
-def _tls_context(ca_bundle):
+def _tls_context(trust):
+    """A verifying client context; `trust` is ("file", path), ("directory", path) or None."""
     import ssl  # only https needs it, and it is a tenth of an emit's start-up
-    return ssl.create_default_context(cafile=ca_bundle)
+    if trust is None:
+        return ssl.create_default_context()  # OpenSSL's default file and directory
+    kind, path = trust
+    return ssl.create_default_context(**{"cafile" if kind == "file" else "capath": path})
+
+
+# Loading the system's CA file costs OpenSSL 3 some 50-70 ms (it parses every
+# certificate in it), more than the rest of an emit.  A hashed CA directory
+# (Debian and Ubuntu keep one) is read lazily, one certificate per lookup.  It
+# is at most part of what the default trusts (that is the file and the
+# directory), so it is tried first, and a server it cannot verify gets one more
+# try with the default: a CA added to the file alone is still trusted.
+_DIRECTORY_FAILED = []
+
+
+def trust_for(ca_bundle, env):
+    """The trust to try first: the configured bundle, else a hashed CA directory, else None."""
+    if ca_bundle:
+        return ("file", ca_bundle)
+    import ssl
+    paths = ssl.get_default_verify_paths()
+    directory = env.get(paths.openssl_capath_env) or paths.openssl_capath
+    if directory in _DIRECTORY_FAILED or not _is_hashed_directory(directory):
+        return None
+    return ("directory", directory)
+
+
+def _is_hashed_directory(path):
+    """True when `path` holds OpenSSL subject-hash names (c_rehash's 1a2b3c4d.0)."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return False
+    return any(len(n) >= 10 and n[8] == "." and n[9:].isdigit() and
+               all(c in "0123456789abcdef" for c in n[:8]) for n in names)
+
+
+def _open_verified(parts, proxy, timeout, ca_bundle, env, log):
+    """`_open`, trusting a hashed CA directory first when there is no configured bundle."""
+    if parts.scheme != "https":
+        return _open(parts, proxy, timeout, None)
+    trust = trust_for(ca_bundle, env)
+    if trust is None or trust[0] == "file":
+        return _open(parts, proxy, timeout, trust)
+    log("TLS: verifying {} with the CAs in {}, read as needed".format(parts.hostname, trust[1]))
+    try:
+        return _open(parts, proxy, timeout, trust)
+    except (OSError,) + _ssl_errors() as exc:
+        if not is_certificate_failure(exc):
+            raise
+        _DIRECTORY_FAILED.append(trust[1])  # the rest of this run loads the default at once
+        log("TLS: no CA in {} verifies {}; trying the default trust store".format(
+            trust[1], parts.hostname))
+        return _open(parts, proxy, timeout, None)
 
 
 CERTIFICATE_HINT = ("if your network inspects TLS, set AWS_CA_BUNDLE (or the profile's "
@@ -166,7 +221,7 @@ def request_headers(url, headers, extra):
 
 
 def send(method, url, headers, body, timeout, label, env, use_proxy=True,
-         ca_bundle=None, hint=""):
+         ca_bundle=None, hint="", log=lambda text: None):
     """Send one request and return its `Response`; raise TransportError if there is none."""
     proxy = proxy_for(url, env) if use_proxy else None
     fields = {"url": url, "timeout": timeout, "hint": hint, "retryable": True}
@@ -174,7 +229,8 @@ def send(method, url, headers, body, timeout, label, env, use_proxy=True,
     sock = None
     try:
         try:  # connect, proxy tunnel, TLS handshake, send: the server may not have it
-            sock, target, extra = _open(urlsplit(url), proxy, timeout, ca_bundle)
+            sock, target, extra = _open_verified(urlsplit(url), proxy, timeout, ca_bundle,
+                                                 env, log)
             http1.write_request(sock, method, target, request_headers(url, headers, extra),
                                 body)
         except (OSError,) + _ssl_errors() as exc:

@@ -35,3 +35,13 @@ def make_certificates(directory):
              "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "leaf.ext")
     return {name: os.path.join(directory, name) for name in ("ca.pem", "server.pem",
                                                               "server.key")}
+
+
+def hashed_directory(directory, pem):
+    """`directory` holding `pem` under its OpenSSL subject-hash name, as c_rehash leaves it."""
+    subject_hash = subprocess.check_output(["openssl", "x509", "-hash", "-noout", "-in", pem])
+    os.makedirs(directory)
+    with open(pem, "rb") as source, open(os.path.join(
+            directory, subject_hash.decode().strip() + ".0"), "wb") as target:
+        target.write(source.read())
+    return directory
