@@ -45,6 +45,7 @@ BUNDLE_DIR = "bytecode/"
 # the bytecode bundle built for it; {bundles} is filled in by the build.
 ROOT_MAIN = """import marshal
 import sys
+import zlib
 
 BUNDLES = {bundles}
 
@@ -58,7 +59,7 @@ class Bytecode(object):
 
     def __init__(self, archive, bundle):
         self.archive = archive
-        self.modules = marshal.loads(archive.get_data(bundle))  # name: (package?, code)
+        self.modules = marshal.loads(archive.get_data(bundle))  # name: (package?, zlib'd code)
 
     def find_spec(self, name, path=None, target=None):
         if name not in self.modules:
@@ -79,7 +80,7 @@ class Bytecode(object):
         return None
 
     def exec_module(self, module):
-        code = marshal.loads(self.modules[module.__name__][1])
+        code = marshal.loads(zlib.decompress(self.modules[module.__name__][1]))
         fix_filename = getattr(sys.modules["_imp"], "_fix_co_filename", None)
         if fix_filename is not None:
             fix_filename(code, module.__spec__.origin)
@@ -101,11 +102,13 @@ from bosky import cli  # noqa: E402
 
 sys.exit(cli.main())
 """
-# Run by each interpreter (hash seed 0: set and frozenset constants keep their
-# order).  Reads {archive name: source} as JSON; writes the marshalled bundle,
-# {module name: (is package, marshalled code)}, base64-encoded, with its tag.
+# Run by each interpreter with hash seed 0 (set and frozenset constants keep
+# their order).  Reads {archive name: source} as JSON; writes its tag and, in
+# base64, the marshalled bundle {module name: (is package, zlib'd marshalled
+# code)}.  Modules are compressed one by one and the bundle's zip entry is
+# stored, not deflated, so a run inflates only what it imports (--version: 4 of 40).
 COMPILE_SCRIPT = """
-import base64, json, marshal, sys
+import base64, json, marshal, sys, zlib
 import _frozen_importlib_external as bootstrap
 sources = json.loads(sys.stdin.read())
 bundle = {}
@@ -113,7 +116,8 @@ for name in sorted(sources):
     code = compile(sources[name].encode("utf-8"), name, "exec", dont_inherit=True)
     module = name[:-3].replace("/", ".")
     package = module.endswith(".__init__")
-    bundle[module[:-len(".__init__")] if package else module] = (package, marshal.dumps(code))
+    bundle[module[:-len(".__init__")] if package else module] = (
+        package, zlib.compress(marshal.dumps(code), 9))
 json.dump({"tag": sys.implementation.cache_tag, "magic": list(bootstrap.MAGIC_NUMBER),
            "version": sys.version.split()[0],
            "bundle": base64.b64encode(marshal.dumps(bundle)).decode("ascii")}, sys.stdout)
@@ -215,7 +219,9 @@ def version_key(version):
 
 def add_entry(archive, name, data, date_time):
     info = zipfile.ZipInfo(name, date_time=date_time)
-    info.compress_type = zipfile.ZIP_DEFLATED
+    # Bytecode bundles hold compressed modules already (see COMPILE_SCRIPT).
+    info.compress_type = zipfile.ZIP_STORED if name.startswith(BUNDLE_DIR) \
+        else zipfile.ZIP_DEFLATED
     info.external_attr = (stat.S_IFREG | 0o644) << 16
     info.create_system = 3  # Unix, so the mode above is honoured everywhere
     archive.writestr(info, data)
