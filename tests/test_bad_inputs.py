@@ -67,6 +67,17 @@ def test_a_container_token_with_a_line_break_is_refused(pyz, eventbridge):
     assert result.returncode == 2 and "holds a line break" in one_line(result)
 
 
+@pytest.mark.parametrize("name,value", [("AWS_SESSION_TOKEN", "IQoJb3JpZ2lu\nEXAMPLE"),
+                                        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE ")])
+def test_a_line_break_or_space_in_environment_keys_is_named(pyz, eventbridge, name, value):
+    result = bosky(pyz, eventbridge, ["x", "--instance-id", INSTANCE],
+                   **dict(ENV_KEYS, **{name: value}))
+    assert result.returncode == 2
+    assert one_line(result).strip() == ("bosky: error: {} holds a space or line break; set "
+                                         "it to the value alone".format(name))
+    assert eventbridge.requests == []
+
+
 def test_credential_process_output_of_another_version_is_refused(pyz, eventbridge, tmp_path):
     config = tmp_path / "config"
     config.write_text("[default]\ncredential_process = {} -c \"print('{{\\\"Version\\\": 2}}')\"\n"

@@ -116,3 +116,12 @@ def test_a_post_body_arrives_whole(serve):
     body = "{\"Entries\": [\"\u2713\"]}".encode("utf-8") * 500
     send(server, body=body)
     assert server.requests[0][1] == body
+
+
+def test_a_header_with_a_line_break_is_never_sent(serve):
+    server = serve(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    with pytest.raises(errors.TransportError) as raised:
+        send(server, headers={"X-aws-ec2-metadata-token": "token\r\nX-Forged: 1"})
+    assert "cannot send: X-aws-ec2-metadata-token holds a line break" in str(raised.value)
+    assert raised.value.fields["retryable"] is False
+    assert server.requests == []

@@ -49,7 +49,13 @@ def from_environment(env):
         raise errors.PartialCredentialsError(present="AWS_SECRET_ACCESS_KEY",
                                              missing="AWS_ACCESS_KEY_ID")
     # botocore reads the legacy AWS_SECURITY_TOKEN as a fallback too.
-    token = env.get("AWS_SESSION_TOKEN") or env.get("AWS_SECURITY_TOKEN")
+    token_name = "AWS_SESSION_TOKEN" if env.get("AWS_SESSION_TOKEN") else "AWS_SECURITY_TOKEN"
+    token = env.get(token_name)
+    for name, value in (("AWS_ACCESS_KEY_ID", key_id), ("AWS_SECRET_ACCESS_KEY", secret),
+                        (token_name, token or "")):
+        if any(c.isspace() for c in value):  # a pasted line break would split a header
+            raise errors.ValidationError(reason="{} holds a space or line break; set it to "
+                                         "the value alone".format(name))
     return Credentials(key_id, secret, token, source="environment variables")
 
 

@@ -31,6 +31,19 @@ class BadReply(Exception):
         self.kind = kind
 
 
+class BadHeader(ValueError):
+    """A header (or the target) holds a line break: sent, it would split the request."""
+
+    def __init__(self, name):
+        super(BadHeader, self).__init__("{} holds a line break".format(name))
+        self.name = name
+
+
+def _breaks_line(text):
+    text = str(text)
+    return "\r" in text or "\n" in text
+
+
 def connect(host, port, timeout):
     """A connected TCP socket; OSError (including socket.timeout) when there is none."""
     return socket.create_connection((_resolver_host(host), port), timeout)
@@ -64,6 +77,9 @@ def write_request(sock, method, target, headers, body=None):
         body = b""  # a request that carries a body says how long it is, even when empty
     lines = ["{} {} HTTP/1.1".format(method, target)]
     lines += ["{}: {}".format(name, value) for name, value in headers]
+    broken = [name for name, value in headers if _breaks_line(name) or _breaks_line(value)]
+    if broken or _breaks_line(target):  # it would end the header block early, or forge one
+        raise BadHeader(broken[0] if broken else "the request target")
     if body is not None:
         lines.append("Content-Length: {}".format(len(body)))
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

@@ -233,6 +233,9 @@ def send(method, url, headers, body, timeout, label, env, use_proxy=True,
                                                  env, log)
             http1.write_request(sock, method, target, request_headers(url, headers, extra),
                                 body)
+        except http1.BadHeader as exc:  # never sent: the value came from a file or a reply
+            fields["hint"], fields["retryable"] = "check where that value comes from", False
+            raise _transport_error(label, "connect", "cannot send: {}".format(exc), fields)
         except (OSError,) + _ssl_errors() as exc:
             if is_certificate_failure(exc):
                 fields["hint"], fields["retryable"] = CERTIFICATE_HINT, False
