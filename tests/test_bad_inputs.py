@@ -78,6 +78,20 @@ def test_a_line_break_or_space_in_environment_keys_is_named(pyz, eventbridge, na
     assert eventbridge.requests == []
 
 
+@pytest.mark.parametrize("proxy", ["http://:8080", "http://proxy.example:abc",
+                                   "http://proxy.example:99999", "ftp://proxy.example:21"])
+def test_a_proxy_url_bosky_cannot_use_is_named(pyz, eventbridge, proxy):
+    env = base_env(AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, AWS_REGION="us-east-1",
+                   HTTP_PROXY=proxy, **ENV_KEYS)
+    env.pop("NO_PROXY")
+    result = run_pyz(pyz, ["x", "--instance-id", INSTANCE, "--no-spool"], env)
+    assert result.returncode == 2
+    assert one_line(result).strip() == (
+        "bosky: error: the proxy {!r} from HTTP_PROXY (or http_proxy) is not a proxy URL: "
+        "expected http://[user:password@]host:port".format(proxy))
+    assert eventbridge.requests == []
+
+
 def test_credential_process_output_of_another_version_is_refused(pyz, eventbridge, tmp_path):
     config = tmp_path / "config"
     config.write_text("[default]\ncredential_process = {} -c \"print('{{\\\"Version\\\": 2}}')\"\n"

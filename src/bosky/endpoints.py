@@ -5,9 +5,8 @@ region falls back to the `aws` partition, as the SDK endpoint rules do.
 """
 
 import re
-from urllib.parse import urlsplit
 
-from bosky import errors, profiles
+from bosky import errors, http1, profiles
 
 # (partition, region pattern, DNS suffix), most specific first.
 PARTITIONS = (
@@ -122,13 +121,7 @@ def resolve_url(service, region, env, profiles_config, profile, given=None, give
 
 def check_endpoint_url(url, origin):
     """An endpoint override must be an absolute http(s) URL with a host."""
-    try:
-        parts = urlsplit(url)
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        port_ok = False
-        parts = None
-    if not port_ok or parts.scheme not in ("http", "https") or not parts.hostname:
+    if http1.split_url(url) is None:
         raise errors.ValidationError(
             reason="invalid endpoint URL {!r} from {}: expected "
                    "https://host[:port][/path]".format(url, origin))

@@ -9,7 +9,6 @@ Anything else is a `BadReply`.  Timeouts are the socket's, per operation, as
 in http.client.  `transport` decides where to connect and what failures mean.
 """
 
-import socket
 from urllib.parse import urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -46,6 +45,7 @@ def _breaks_line(text):
 
 def connect(host, port, timeout):
     """A connected TCP socket; OSError (including socket.timeout) when there is none."""
+    import socket  # here, so that URL checks (config, endpoints) import no network code
     return socket.create_connection((_resolver_host(host), port), timeout)
 
 
@@ -55,6 +55,18 @@ def _resolver_host(host):
         return host.encode("ascii")
     except UnicodeEncodeError:
         return host
+
+
+def split_url(url):
+    """urlsplit(url) when it is an absolute http(s) URL with a host and a valid port, else None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a port that is not a number, or too big
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or port == 0:
+        return None
+    return parts
 
 
 def host_header(url):

@@ -65,6 +65,16 @@ def _proxy_authorization(proxy_parts):
     return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
 
 
+def _proxy_parts(proxy, scheme):
+    """The proxy URL split, or ValidationError: a bad one is a setting to fix, not a bug."""
+    parts = http1.split_url(proxy if "://" in proxy else "http://" + proxy)
+    if parts is None:
+        raise errors.ValidationError(
+            reason="the proxy {!r} from {}_PROXY (or {}_proxy) is not a proxy URL: expected "
+                   "http://[user:password@]host:port".format(proxy, scheme.upper(), scheme))
+    return parts
+
+
 class TunnelRefused(OSError):
     """The proxy answered CONNECT with something other than 200."""
 
@@ -82,7 +92,7 @@ def _open(parts, proxy, timeout, trust):
     if proxy is None:
         sock = http1.connect(parts.hostname, port, timeout)
     else:
-        proxied = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+        proxied = _proxy_parts(proxy, parts.scheme)
         auth = _proxy_authorization(proxied)
         sock = http1.connect(proxied.hostname, proxied.port or 80, timeout)
         if not https:
