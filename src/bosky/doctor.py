@@ -10,8 +10,8 @@ first failure's message, with its fix, is the closing line (exit 1).
 
 import sys
 
-from bosky import __version__, loaded_from, chain, credentials, emit, errors, eventbridge, events, imds
-from bosky import retry, sigv4, transport
+from bosky import __version__, chain, credentials, emit, errors, eventbridge, events, imds
+from bosky import loaded_from, retry, sigv4, transport
 from bosky.identity import Identity
 from bosky.wiring import Run
 
@@ -107,9 +107,9 @@ def check_signing(run, target, state):
 
 
 def system_trust(env):
-    trust = transport.trust_for(None, env)
-    return "the system's trusted CAs" + (", looked up in {} first".format(trust[1])
-                                         if trust else "")
+    directory = transport.trust_for(None, env).get("capath")
+    return "the system's trusted CAs" + (", looked up in {} first".format(directory)
+                                         if directory else "")
 
 
 def doctor(settings, deps):

@@ -22,7 +22,7 @@ class BadReply(Exception):
 
     `kind` names what went wrong, for the error message: http.client's names
     (RemoteDisconnected, BadStatusLine, IncompleteRead, LineTooLong) where it
-    has one, else InvalidContentLength or BadChunkSize.
+    has one, else TooManyHeaders, InvalidContentLength or BadChunkSize.
     """
 
     def __init__(self, kind, detail=""):
@@ -31,15 +31,21 @@ class BadReply(Exception):
 
 
 class BadHeader(ValueError):
-    """A header (or the target) holds a line break: sent, it would split the request."""
+    """A header (or the target) HTTP/1.1 cannot carry: a line break would split the
+    request, and a character outside latin-1 has no bytes on the wire."""
 
     def __init__(self, name):
-        super(BadHeader, self).__init__("{} holds a line break".format(name))
+        super(BadHeader, self).__init__(
+            "{} holds a line break or a character HTTP headers cannot carry".format(name))
         self.name = name
 
 
-def _breaks_line(text):
+def _unsendable(text):
     text = str(text)
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return True
     return "\r" in text or "\n" in text
 
 
@@ -89,8 +95,8 @@ def write_request(sock, method, target, headers, body=None):
         body = b""  # a request that carries a body says how long it is, even when empty
     lines = ["{} {} HTTP/1.1".format(method, target)]
     lines += ["{}: {}".format(name, value) for name, value in headers]
-    broken = [name for name, value in headers if _breaks_line(name) or _breaks_line(value)]
-    if broken or _breaks_line(target):  # it would end the header block early, or forge one
+    broken = [name for name, value in headers if _unsendable(name) or _unsendable(value)]
+    if broken or _unsendable(target):  # a line break would end the head early, or forge one
         raise BadHeader(broken[0] if broken else "the request target")
     if body is not None:
         lines.append("Content-Length: {}".format(len(body)))
@@ -101,8 +107,7 @@ def write_request(sock, method, target, headers, body=None):
 def read_reply(stream, limit, method="GET"):
     """(status, reason, {lower-case name: value}, body of at most `limit` bytes)."""
     while True:
-        status, reason = _read_status_line(stream)
-        headers = read_headers(stream)
+        status, reason, headers = read_status_and_headers(stream)
         if not 100 <= status < 200:
             break  # a 1xx is an interim reply; the real one follows it
     if method == "HEAD" or status in NO_BODY_STATUSES:
@@ -111,9 +116,9 @@ def read_reply(stream, limit, method="GET"):
 
 
 def read_status_and_headers(stream):
-    """(status, reason, headers) of a reply whose body is not read (a proxy's CONNECT)."""
+    """(status, reason, headers): a reply up to its body (all a proxy's CONNECT needs)."""
     status, reason = _read_status_line(stream)
-    return status, reason, read_headers(stream)
+    return status, reason, _read_headers(stream)
 
 
 def _read_line(stream):
@@ -134,7 +139,7 @@ def _read_status_line(stream):
     return int(words[1]), words[2] if len(words) > 2 else ""
 
 
-def read_headers(stream):
+def _read_headers(stream):
     """The header block up to its blank line; a repeated name keeps its last value."""
     headers, last = {}, None
     for _ in range(MAX_HEADERS + 1):
@@ -148,7 +153,7 @@ def read_headers(stream):
         if colon:
             last = name.strip().lower()
             headers[last] = value.strip()
-    raise BadReply("LineTooLong", "more than {} headers".format(MAX_HEADERS))
+    raise BadReply("TooManyHeaders", "more than {}".format(MAX_HEADERS))
 
 
 def _read_body(stream, headers, limit):
@@ -180,7 +185,7 @@ def _read_chunked(stream, limit):
         except ValueError:
             raise BadReply("BadChunkSize", "{!r}".format(size_text[:20]))
         if size == 0:
-            read_headers(stream)  # the trailer section, if any, ends the body
+            _read_headers(stream)  # the trailer section, if any, ends the body
             break
         parts.append(_read_exactly(stream, min(size, limit - total)))
         total += len(parts[-1])

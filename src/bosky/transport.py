@@ -116,18 +116,17 @@ def _tunnel(sock, host, port, auth):
     http1.write_request(sock, "CONNECT", authority, headers)
     # Nothing follows the proxy's reply until TLS starts, so this reader cannot
     # swallow bytes meant for the TLS layer.
-    status, reason, _ = http1.read_status_and_headers(sock.makefile("rb"))
+    with sock.makefile("rb") as stream:
+        status, reason, _ = http1.read_status_and_headers(stream)
     if status != 200:
         raise TunnelRefused("the proxy refused the tunnel: {} {}".format(status, reason))
 
 
 def _tls_context(trust):
-    """A verifying client context; `trust` is ("file", path), ("directory", path) or None."""
+    """A verifying client context.  `trust` holds create_default_context's cafile or
+    capath; empty, it is OpenSSL's default (its CA file and its CA directory)."""
     import ssl  # only https needs it, and it is a tenth of an emit's start-up
-    if trust is None:
-        return ssl.create_default_context()  # OpenSSL's default file and directory
-    kind, path = trust
-    return ssl.create_default_context(**{"cafile" if kind == "file" else "capath": path})
+    return ssl.create_default_context(**trust)
 
 
 # Loading the system's CA file costs OpenSSL 3 some 50-70 ms (it parses every
@@ -136,19 +135,20 @@ def _tls_context(trust):
 # is at most part of what the default trusts (that is the file and the
 # directory), so it is tried first, and a server it cannot verify gets one more
 # try with the default: a CA added to the file alone is still trusted.
-_DIRECTORY_FAILED = []
+_DIRECTORY_FAILED = set()
 
 
 def trust_for(ca_bundle, env):
-    """The trust to try first: the configured bundle, else a hashed CA directory, else None."""
+    """The trust to try first: {"cafile": the configured bundle}, else {"capath": a hashed
+    CA directory}, else {} (the default)."""
     if ca_bundle:
-        return ("file", ca_bundle)
+        return {"cafile": ca_bundle}
     import ssl
     paths = ssl.get_default_verify_paths()
     directory = env.get(paths.openssl_capath_env) or paths.openssl_capath
     if directory in _DIRECTORY_FAILED or not _is_hashed_directory(directory):
-        return None
-    return ("directory", directory)
+        return {}
+    return {"capath": directory}
 
 
 def _is_hashed_directory(path):
@@ -163,21 +163,20 @@ def _is_hashed_directory(path):
 
 def _open_verified(parts, proxy, timeout, ca_bundle, env, log):
     """`_open`, trusting a hashed CA directory first when there is no configured bundle."""
-    if parts.scheme != "https":
-        return _open(parts, proxy, timeout, None)
-    trust = trust_for(ca_bundle, env)
-    if trust is None or trust[0] == "file":
+    trust = trust_for(ca_bundle, env) if parts.scheme == "https" else {}
+    directory = trust.get("capath")
+    if directory is None:
         return _open(parts, proxy, timeout, trust)
-    log("TLS: verifying {} with the CAs in {}, read as needed".format(parts.hostname, trust[1]))
+    log("TLS: verifying {} with the CAs in {}, read as needed".format(parts.hostname, directory))
     try:
         return _open(parts, proxy, timeout, trust)
     except (OSError,) + _ssl_errors() as exc:
         if not is_certificate_failure(exc):
             raise
-        _DIRECTORY_FAILED.append(trust[1])  # the rest of this run loads the default at once
+        _DIRECTORY_FAILED.add(directory)  # the rest of this run loads the default at once
         log("TLS: no CA in {} verifies {}; trying the default trust store".format(
-            trust[1], parts.hostname))
-        return _open(parts, proxy, timeout, None)
+            directory, parts.hostname))
+        return _open(parts, proxy, timeout, {})
 
 
 CERTIFICATE_HINT = ("if your network inspects TLS, set AWS_CA_BUNDLE (or the profile's "
