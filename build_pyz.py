@@ -91,9 +91,11 @@ class Bytecode(object):
 
 
 def prefer_bytecode():
-    import _frozen_importlib_external as bootstrap  # already loaded: costs nothing
     tag = sys.implementation.cache_tag
-    if BUNDLES.get(tag) == bootstrap.MAGIC_NUMBER:
+    if tag not in BUNDLES:
+        return  # another Python (PyPy, a newer CPython): the source it is
+    import _frozen_importlib_external as bootstrap  # CPython's, already loaded
+    if BUNDLES[tag] == bootstrap.MAGIC_NUMBER:
         sys.meta_path.insert(0, Bytecode(__loader__, "{bundle_dir}" + tag))
 
 
@@ -187,34 +189,42 @@ def find_interpreters():
 def compile_with(interpreter, sources):
     """Compile {archive name: source text} with one interpreter: tag, magic, version, bundle."""
     env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
-    result = subprocess.run([interpreter, "-S", "-s", "-c", COMPILE_SCRIPT], env=env,
-                            input=json.dumps(sources).encode("utf-8"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        result = subprocess.run([interpreter, "-S", "-s", "-c", COMPILE_SCRIPT], env=env,
+                                input=json.dumps(sources).encode("utf-8"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise SystemExit("build_pyz.py: cannot run {}: {}; name a CPython 3.6 or newer".format(
+            interpreter, exc.strerror or exc))
     if result.returncode != 0:
-        raise SystemExit("build_pyz.py: {} could not compile bosky: {}".format(
-            interpreter, result.stderr.decode("utf-8", "replace").strip()[-500:]))
+        raise SystemExit("build_pyz.py: {} could not compile bosky (a CPython 3.6 or newer "
+                         "is needed): {}".format(interpreter, result.stderr.decode(
+                             "utf-8", "replace").strip()[-500:]))
     compiled = json.loads(result.stdout.decode("utf-8"))
     return (compiled["tag"], bytes(compiled["magic"]), compiled["version"],
             base64.b64decode(compiled["bundle"]))
 
 
 def bytecode_entries(entries, interpreters):
-    """A bundle entry per interpreter, {tag: magic number}, and BUILDINFO lines."""
+    """A bundle entry per interpreter, and (version, tag, magic) of each, oldest first."""
     sources = {name: data.decode("utf-8") for name, data in entries}
-    found, magics, lines = [], {}, []
+    found, built = [], []
     for interpreter in interpreters:
         tag, magic, version, bundle = compile_with(interpreter, sources)
-        if tag in magics:
+        if tag in (b[1] for b in built):
             raise SystemExit("build_pyz.py: two interpreters for {}; name one".format(tag))
         found.append((BUNDLE_DIR + tag, bundle))
-        magics[tag] = magic
-        lines.append((version_key(version), "bytecode {} {} (CPython {})".format(
-            tag, magic.hex(), version)))
-    return found, magics, [line for _, line in sorted(lines)]
+        built.append((version, tag, magic))
+    return found, sorted(built, key=lambda b: version_key(b[0]))
 
 
 def version_key(version):
     return tuple(int(part) if part.isdigit() else -1 for part in version.split("."))
+
+
+def buildinfo_lines(built):
+    return ["bytecode {} {} (CPython {})".format(tag, magic.hex(), version)
+            for version, tag, magic in built]
 
 
 def add_entry(archive, name, data, date_time):
@@ -228,14 +238,15 @@ def add_entry(archive, name, data, date_time):
 
 
 def archive_entries(version, interpreters):
-    """Every entry but __main__.py, sorted, and the root __main__.py's text."""
+    """(every entry but __main__.py, sorted; the root __main__.py's text; what was built)."""
     entries = package_entries(version)
-    compiled, magics, lines = bytecode_entries(entries, interpreters)
-    buildinfo = "bosky {}\n".format(version) + "".join(line + "\n" for line in lines)
+    compiled, built = bytecode_entries(entries, interpreters)
+    buildinfo = "".join(line + "\n" for line in ["bosky " + version] + buildinfo_lines(built))
     entries += compiled + [("BUILDINFO", buildinfo.encode("utf-8"))]
+    magics = {tag: magic for _, tag, magic in built}
     main_text = ROOT_MAIN.replace("{bundles}", repr(dict(sorted(magics.items())))).replace(
         "{bundle_dir}", BUNDLE_DIR)
-    return sorted(entries), main_text, lines
+    return sorted(entries), main_text, built
 
 
 def build(output, version=None, interpreters=None):
@@ -244,7 +255,7 @@ def build(output, version=None, interpreters=None):
     date_time = entry_time()
     version = version or describe_version()
     interpreters = find_interpreters() if interpreters is None else interpreters
-    entries, main_text, lines = archive_entries(version, interpreters)
+    entries, main_text, built = archive_entries(version, interpreters)
     temporary = output + ".tmp"
     with open(temporary, "wb") as handle:
         handle.write(SHEBANG)
@@ -258,7 +269,7 @@ def build(output, version=None, interpreters=None):
         digest = hashlib.sha256(handle.read()).hexdigest()
     with open(output + ".sha256", "w") as handle:  # `sha256sum -c` reads this format
         handle.write("{}  {}\n".format(digest, os.path.basename(output)))
-    return output, version, digest, lines
+    return output, version, digest, built
 
 
 def main(argv=None):
@@ -271,11 +282,12 @@ def main(argv=None):
                         "each CPython 3.6-3.13 found")
     args = parser.parse_args(argv)
     interpreters = [] if args.source_only else args.python
-    output, version, digest, lines = build(args.output, interpreters=interpreters)
+    output, version, digest, built = build(args.output, interpreters=interpreters)
     print("built {} (bosky {}, sha256 {})".format(os.path.relpath(output), version, digest))
-    missing = [m for m in BYTECODE_FOR if not any("CPython " + m + "." in l for l in lines)]
-    for line in lines:
+    for line in buildinfo_lines(built):
         print("  " + line)
+    minors = {".".join(v.split(".")[:2]) for v, _, _ in built}
+    missing = [minor for minor in BYTECODE_FOR if minor not in minors]
     if missing and interpreters is None:
         print("  no bytecode for CPython {}: not found on this builder; those run from "
               "source, slower to start".format(", ".join(missing)))

@@ -84,15 +84,26 @@ def pyenv_python(minor):
 
 
 def test_every_cpython_found_gets_a_bytecode_bundle_named_in_buildinfo(tmp_path):
+    from build_pyz import BYTECODE_FOR
     from test_compat import FOUND
     build(tmp_path / "bosky.pyz")
     with zipfile.ZipFile(str(tmp_path / "bosky.pyz")) as archive:
         names = set(archive.namelist())
         buildinfo = archive.read("BUILDINFO").decode()
-    tags = {"cpython-{}{}".format(*version[:2]) for version, _ in FOUND}
-    assert {"bytecode/" + tag for tag in tags} <= names
-    for version, _ in FOUND:
+    wanted = [v for v, _ in FOUND if "{}.{}".format(*v[:2]) in BYTECODE_FOR]
+    assert {"bytecode/cpython-{}{}".format(*v[:2]) for v in wanted} <= names
+    for version in wanted:
         assert "(CPython {})".format(".".join(map(str, version))) in buildinfo
+
+
+def test_an_interpreter_that_cannot_run_is_one_line_not_a_traceback(tmp_path):
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "build_pyz.py"), "--output",
+                             str(tmp_path / "bosky.pyz"), "--python", "/nonexistent/python3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert result.returncode == 1
+    assert result.stderr.decode() == ("build_pyz.py: cannot run /nonexistent/python3: No such "
+                                      "file or directory; name a CPython 3.6 or newer\n")
+    assert not os.path.exists(str(tmp_path / "bosky.pyz"))
 
 
 def test_source_only_builds_carry_no_bytecode_and_still_run(tmp_path):
