@@ -70,14 +70,13 @@ def zipapp(directory, name, main_text):
     return path
 
 
-def commands(python, bridges, workdir, cli):
+def commands(python, setup):
     """{name: argv}; the -tls ones only when there is a TLS stand-in."""
+    bridges, floors, cli = setup["bridges"], setup["floors"], setup["cli"]
     emit = [python, PYZ, "--pass", "bench", "--instance-id", INSTANCE, "--no-spool"]
     found = {"emit": emit + ["--endpoint-url", bridges["http"].url],
              "version": [python, PYZ, "--version"],
-             "floor": [python, zipapp(workdir, "empty.pyz", "")],
-             "floor-emit": [python, zipapp(workdir, "imports.pyz",
-                                           "import socket, hashlib, hmac, json\n")],
+             "floor": [python, floors["floor"]], "floor-emit": [python, floors["floor-emit"]],
              "pass": [python, "-c", "pass"]}
     if "https" in bridges:
         found["emit-tls"] = emit + ["--endpoint-url", bridges["https"].url]
@@ -132,9 +131,9 @@ def bench_env(ca):
     return env
 
 
-def run_one(python, rounds, bridges, env, workdir):
+def run_one(python, rounds, setup, env):
     """{name: (median seconds, peak RSS MiB or None)} for one interpreter."""
-    runs = commands(python, bridges, workdir, aws_cli())
+    runs = commands(python, setup)
     rss = {name: peak_rss_mib(argv, env) for name, argv in runs.items()}  # also warms up
     times = {name: [] for name in runs}
     for _ in range(rounds):
@@ -184,9 +183,13 @@ def main():
     print("bosky start-up benchmark: {} alternating rounds per Python".format(options.rounds))
     workdir = tempfile.mkdtemp(prefix="bosky-bench-")
     bridges, ca = start_bridges(workdir)
+    setup = {"bridges": bridges, "cli": aws_cli(),  # the same for every interpreter
+             "floors": {"floor": zipapp(workdir, "empty.pyz", ""),
+                        "floor-emit": zipapp(workdir, "imports.pyz",
+                                             "import socket, hashlib, hmac, json\n")}}
     try:
         for python in pythons:
-            report(python, run_one(python, options.rounds, bridges, bench_env(ca), workdir))
+            report(python, run_one(python, options.rounds, setup, bench_env(ca)))
     finally:
         for bridge in bridges.values():
             bridge.stop()
