@@ -78,18 +78,36 @@ def test_a_line_break_or_space_in_environment_keys_is_named(pyz, eventbridge, na
     assert eventbridge.requests == []
 
 
-@pytest.mark.parametrize("proxy", ["http://:8080", "http://proxy.example:abc",
-                                   "http://proxy.example:99999", "ftp://proxy.example:21"])
-def test_a_proxy_url_bosky_cannot_use_is_named(pyz, eventbridge, proxy):
+def proxied(eventbridge, proxy):
     env = base_env(AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, AWS_REGION="us-east-1",
                    HTTP_PROXY=proxy, **ENV_KEYS)
     env.pop("NO_PROXY")
-    result = run_pyz(pyz, ["x", "--instance-id", INSTANCE, "--no-spool"], env)
+    return env
+
+
+@pytest.mark.parametrize("proxy,shown", [
+    ("http://:8080", "http://:8080"), ("http://proxy.example:abc", "http://proxy.example:abc"),
+    ("http://proxy.example:99999", "http://proxy.example:99999"),
+    ("ftp://proxy.example:21", "ftp://proxy.example:21"),
+    ("http://ops:s3cret@:8080", "http://ops:****@:8080")])
+def test_a_proxy_url_bosky_cannot_use_is_named(pyz, eventbridge, proxy, shown):
+    result = run_pyz(pyz, ["x", "--instance-id", INSTANCE, "--no-spool"],
+                     proxied(eventbridge, proxy))
     assert result.returncode == 2
     assert one_line(result).strip() == (
         "bosky: error: the proxy {!r} from HTTP_PROXY (or http_proxy) is not a proxy URL: "
-        "expected http://[user:password@]host:port".format(proxy))
+        "expected http://[user:password@]host:port".format(shown))
     assert eventbridge.requests == []
+
+
+def test_a_proxy_password_is_never_printed(pyz, eventbridge):
+    result = run_pyz(pyz, ["x", "--instance-id", INSTANCE, "--no-spool", "--timeout", "1",
+                           "--debug"], proxied(eventbridge, "http://ops:s3cret@127.0.0.1:9"))
+    assert result.returncode == 1
+    last = result.stderr.decode().splitlines()[-1]  # the error; --debug lines come before
+    assert last.startswith("bosky: error: ") and "through the proxy http://ops:****@127.0.0.1:9" \
+        in last
+    assert b"s3cret" not in result.stderr + result.stdout
 
 
 def test_credential_process_output_of_another_version_is_refused(pyz, eventbridge, tmp_path):

@@ -88,9 +88,12 @@ def test_an_unreachable_endpoint_fails(pyz, imds_server):
     assert "cannot connect" in err
 
 
-@pytest.mark.parametrize("proxy", ["http://127.0.0.1:3128"])
-def test_the_proxy_in_use_is_shown(pyz, imds_server, proxy):
+@pytest.mark.parametrize("proxy,shown", [
+    ("http://127.0.0.1:3128", "http://127.0.0.1:3128"),
+    ("http://ops:s3cret@127.0.0.1:3128", "http://ops:****@127.0.0.1:3128")])
+def test_the_proxy_in_use_is_shown_without_its_password(pyz, imds_server, proxy, shown):
     env = dict(AWS_ENDPOINT_URL_EVENTBRIDGE="https://events.example.invalid/",
                HTTPS_PROXY=proxy)
-    _, out, _ = doctor(pyz, imds_url=imds_server.url, **env)
-    assert lines(out)["proxy"] == ("ok", proxy)
+    _, out, err = doctor(pyz, imds_url=imds_server.url, **env)
+    assert lines(out)["proxy"] == ("ok", shown)
+    assert "s3cret" not in out + err

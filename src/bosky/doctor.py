@@ -130,7 +130,8 @@ def doctor(settings, deps):
     ok = report.check("region", lambda: _region(run, found, state))
     if ok and report.check("endpoint", lambda: _endpoint(run, state)):
         target = state["target"]
-        report.line("ok", "proxy", transport.proxy_for(target.url, deps.env) or "none")
+        proxy = transport.proxy_for(target.url, deps.env)
+        report.line("ok", "proxy", transport.shown_proxy(proxy) if proxy else "none")
         report.line("ok", "CA bundle", run.ca_bundle or system_trust(deps.env))
         report.check("credentials", lambda: check_credentials(run, state))
         # A skewed clock is corrected when sending, so it warns rather than fails;

@@ -56,6 +56,17 @@ def proxy_for(url, env):
     return proxy
 
 
+def shown_proxy(proxy):
+    """The proxy URL for messages: a password in it becomes ****, the rest is kept."""
+    scheme, sep, rest = proxy.rpartition("://")
+    netloc, slash, path = rest.partition("/")
+    if "@" not in netloc:
+        return proxy
+    userinfo, _, host = netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    return scheme + sep + user + (":****" if colon else "") + "@" + host + slash + path
+
+
 def _proxy_authorization(proxy_parts):
     """Basic credentials from a proxy URL's user:password, as botocore allows."""
     if proxy_parts.username is None:
@@ -71,7 +82,8 @@ def _proxy_parts(proxy, scheme):
     if parts is None:
         raise errors.ValidationError(
             reason="the proxy {!r} from {}_PROXY (or {}_proxy) is not a proxy URL: expected "
-                   "http://[user:password@]host:port".format(proxy, scheme.upper(), scheme))
+                   "http://[user:password@]host:port".format(shown_proxy(proxy), scheme.upper(),
+                                                             scheme))
     return parts
 
 
@@ -234,7 +246,7 @@ def send(method, url, headers, body, timeout, label, env, use_proxy=True,
     """Send one request and return its `Response`; raise TransportError if there is none."""
     proxy = proxy_for(url, env) if use_proxy else None
     fields = {"url": url, "timeout": timeout, "hint": hint, "retryable": True}
-    where = " through the proxy " + proxy if proxy else ""
+    where = " through the proxy " + shown_proxy(proxy) if proxy else ""
     sock = None
     try:
         try:  # connect, proxy tunnel, TLS handshake, send: the server may not have it
