@@ -1,5 +1,6 @@
 """Private CAs and proxies: TLS against a throwaway CA, a dead proxy, IMDS never proxied."""
 
+import os
 import shutil
 
 import pytest
@@ -137,3 +138,17 @@ def test_a_proxy_that_refuses_the_tunnel_is_named(pyz, tls_bridge, certificates)
     assert result.returncode == 1
     line = stderr_line(result)
     assert "through the proxy " + proxy.url in line and "407" in line
+
+
+def test_a_process_builds_its_tls_context_once(tls_bridge, certificates, tmp_path):
+    """Retries and later events reuse the context: with the system's CAs, building it
+    means parsing every certificate (50-70 ms).  Seen here: once built, the CA file
+    is no longer needed."""
+    from bosky import transport
+    ca = str(tmp_path / "ca.pem")
+    shutil.copy(certificates["ca.pem"], ca)
+    assert transport.send("POST", tls_bridge.url, {}, b"{}", 5, "Test", env={},
+                          ca_bundle=ca).status == 400  # refused unsigned, but over verified TLS
+    os.remove(ca)
+    assert transport.send("POST", tls_bridge.url, {}, b"{}", 5, "Test", env={},
+                          ca_bundle=ca).status == 400

@@ -134,11 +134,17 @@ def _tunnel(sock, host, port, auth):
         raise TunnelRefused("the proxy refused the tunnel: {} {}".format(status, reason))
 
 
+_CONTEXTS = {}  # one per trust for the process: retries and later events reuse it
+
+
 def _tls_context(trust):
     """A verifying client context.  `trust` holds create_default_context's cafile or
     capath; empty, it is OpenSSL's default (its CA file and its CA directory)."""
-    import ssl  # only https needs it, and it is a tenth of an emit's start-up
-    return ssl.create_default_context(**trust)
+    key = tuple(sorted(trust.items()))
+    if key not in _CONTEXTS:  # building one can mean parsing every system CA: 50-70 ms
+        import ssl  # only https needs it, and it is a tenth of an emit's start-up
+        _CONTEXTS[key] = ssl.create_default_context(**trust)
+    return _CONTEXTS[key]
 
 
 # Loading the system's CA file costs OpenSSL 3 some 50-70 ms (it parses every
