@@ -3,7 +3,7 @@ PYTHON ?= python3
 PREFIX ?= /usr/local
 DESTDIR ?=
 PYZ := dist/bosky.pyz
-SOURCES := build_pyz.py $(wildcard src/bosky/*.py)
+SOURCES := build_pyz.py $(shell find src/bosky -name "*.py")
 
 .PHONY: all test demo install clean pytest bench verify release
 

@@ -151,9 +151,14 @@ def entry_time():
 
 
 def package_files():
-    """(archive name, source path) for every runtime module, sorted."""
-    names = sorted(n for n in os.listdir(PACKAGE_DIR) if n.endswith(".py"))
-    return [("bosky/" + n, os.path.join(PACKAGE_DIR, n)) for n in names]
+    """(archive name, source path) for every runtime module in the package tree, sorted."""
+    found = []
+    for directory, subdirectories, names in os.walk(PACKAGE_DIR):
+        subdirectories[:] = [d for d in subdirectories if d != "__pycache__"]
+        relative = os.path.relpath(directory, os.path.dirname(PACKAGE_DIR))
+        found += [("/".join(relative.split(os.sep) + [n]), os.path.join(directory, n))
+                  for n in names if n.endswith(".py")]
+    return sorted(found)
 
 
 def package_entries(version):

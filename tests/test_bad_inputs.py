@@ -12,7 +12,8 @@ import standins
 from conftest import base_env, run_pyz
 from test_e2e import ENV_KEYS, INSTANCE
 
-from bosky import credentials, errors, sts
+from bosky import credentials, errors
+from bosky.aws import sts
 
 
 def bosky(pyz, eventbridge, args, **env):

@@ -1,18 +1,28 @@
 """IMDS client and transport against loopback servers: tokens, give-up, proxies."""
 
-import functools
 import time
 
 import pytest
 
 import standins
-from bosky import credentials, errors, imds, transport
+from bosky import credentials, errors, transport
+from bosky.aws import imds
 from bosky.deadline import Deadline
+
+
+def sender(env):
+    """What cli wires in for IMDS: a Transport's request, as `send`."""
+    sending = transport.Transport(env)
+
+    def send(method, url, headers, body, timeout, label, use_proxy=True, hint=""):
+        return sending.request(method, url, headers, body, timeout, label,
+                               direct=not use_proxy, hint=hint)
+    return send
 
 
 def client_for(url, **env):
     env = dict(env, AWS_EC2_METADATA_SERVICE_ENDPOINT=url)
-    send = functools.partial(transport.send, env=env)
+    send = sender(env)
     log_lines = []
     client = imds.ImdsClient(send, env, Deadline(10, time.monotonic), log_lines.append)
     return client, log_lines
@@ -115,7 +125,7 @@ def test_aws_calls_use_the_proxy_but_imds_never_does(imds_server):
     proxy = RecordingProxy().start()
     try:
         env = {"HTTP_PROXY": proxy.url, "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds_server.url}
-        send = functools.partial(transport.send, env=env)
+        send = sender(env)
         client = imds.ImdsClient(send, env, Deadline(10, time.monotonic), lambda text: None)
         assert client.get(imds.PARTITION) == b"aws"
         reply = send("POST", "http://events.example.invalid/", {}, b"{}", 2, "PutEvents")

@@ -2,7 +2,8 @@
 
 import pytest
 
-from bosky import endpoints, errors, profiles
+from bosky import errors, profiles
+from bosky.aws import endpoints
 
 CONFIG = """
 [profile svc]

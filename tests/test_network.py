@@ -147,8 +147,7 @@ def test_a_process_builds_its_tls_context_once(tls_bridge, certificates, tmp_pat
     from bosky import transport
     ca = str(tmp_path / "ca.pem")
     shutil.copy(certificates["ca.pem"], ca)
-    assert transport.send("POST", tls_bridge.url, {}, b"{}", 5, "Test", env={},
-                          ca_bundle=ca).status == 400  # refused unsigned, but over verified TLS
-    os.remove(ca)
-    assert transport.send("POST", tls_bridge.url, {}, b"{}", 5, "Test", env={},
-                          ca_bundle=ca).status == 400
+    sender = transport.Transport({}, ca_bundle=ca)
+    assert sender.request("POST", tls_bridge.url, {}, b"{}", 5, "Test").status == 400
+    os.remove(ca)  # refused unsigned above, but over verified TLS; and the context is kept
+    assert sender.request("POST", tls_bridge.url, {}, b"{}", 5, "Test").status == 400

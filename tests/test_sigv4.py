@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from bosky import sigv4
+from bosky.aws import sigv4
 from bosky.credentials import Credentials
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

@@ -10,7 +10,8 @@ credentials wins; a provider that is configured but broken raises.
 clients, a clock); nothing here reads the environment or the clock itself.
 """
 
-from bosky import credentials, endpoints, errors
+from bosky import credentials, errors
+from bosky.aws import endpoints
 
 STS_TIMEOUT = 10.0
 CONTAINER_TIMEOUT = 2.0
@@ -50,7 +51,7 @@ def web_identity(sources, token_file, role_arn, name, origin):
                                       "token file " + token_file)
     url, _ = sts_url(sources)
     role = {"arn": role_arn, "session_name": session_name(name, sources.now())}
-    from bosky import sts  # with xml.etree: loaded only by runs that assume a role
+    from bosky.aws import sts  # with xml.etree: loaded only by runs that assume a role
     return sts.assume_role_with_web_identity(
         sources.send, url, role, token.strip(), sources.timeout_for(STS_TIMEOUT, "STS"), origin)
 
@@ -116,7 +117,7 @@ def assume_profile_role(sources, values, name, visited):
     role = {"arn": values["role_arn"], "external_id": values.get("external_id"),
             "duration": values.get("duration_seconds"),
             "session_name": session_name(values.get("role_session_name"), sources.now())}
-    from bosky import sts
+    from bosky.aws import sts
     return sts.assume_role(sources.send, url, region, base, role, sources.now(),
                            sources.timeout_for(STS_TIMEOUT, "STS"))
 

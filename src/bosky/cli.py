@@ -67,9 +67,8 @@ def load_settings(args, env):
 
 def make_deps(env, streams, debug, started):
     """The real outside world; `started` is time.monotonic() when main began."""
-    import functools
     import os
-    from bosky import loaded_from, system, transport, wiring
+    from bosky import loaded_from, system, wiring
     _, stdout, stderr = streams
 
     def log(text):
@@ -85,7 +84,15 @@ def make_deps(env, streams, debug, started):
     def error_line(line):
         stderr.write(line + "\n")
 
-    send = functools.partial(transport.send, env=env, log=log)
+    transports = {}  # one per CA bundle: each keeps its openers and TLS contexts
+
+    def send(method, url, headers, body, timeout, label, use_proxy=True, ca_bundle=None,
+             hint=""):
+        from bosky import transport  # urllib.request: only runs that send pay for it
+        if ca_bundle not in transports:
+            transports[ca_bundle] = transport.Transport(env, ca_bundle, log)
+        return transports[ca_bundle].request(method, url, headers, body, timeout, label,
+                                             direct=not use_proxy, hint=hint)
     return wiring.Deps(env, send, time.time, time.monotonic, time.sleep, system.random_fraction,
                        system.random_uuid, os.geteuid(), stdout, log, warn,
                        age=lambda: system.read_process_age(started),

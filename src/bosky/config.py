@@ -10,7 +10,8 @@ The config file (default /etc/bosky/config) holds `key = value` lines;
 `key: value` is accepted too, so beacon's one-line YAML (`project: x`) works.
 """
 
-from bosky import endpoints, errors, events
+from bosky import errors, events
+from bosky.aws import endpoints
 
 DEFAULT_CONFIG_PATH = "/etc/bosky/config"
 DEFAULT_PROJECT = "unknown"

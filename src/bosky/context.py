@@ -10,7 +10,8 @@ optional: a missing field is left out rather than failing the event.
 
 import json
 
-from bosky import errors, imds
+from bosky import errors
+from bosky.aws import imds
 
 IDENTITY_FIELDS = (("accountId", "AccountId"), ("region", "Region"),
                    ("availabilityZone", "AvailabilityZone"), ("instanceType", "InstanceType"),

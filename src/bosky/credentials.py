@@ -13,7 +13,8 @@ import datetime
 import json
 from urllib.parse import urlsplit
 
-from bosky import errors, imds
+from bosky import errors
+from bosky.aws import imds
 
 _EXPIRATION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 

@@ -10,7 +10,8 @@ or still pending (with the last error), and spools or reports accordingly.
 
 import datetime
 
-from bosky import errors, eventbridge, events, retry
+from bosky import errors, events, retry
+from bosky.aws import eventbridge
 
 REQUEST_TIMEOUT_CAP = 10.0   # seconds per attempt, so one hung request cannot eat the deadline
 MIN_SKEW_SECONDS = 60.0      # below this the clock is not why a signature was refused

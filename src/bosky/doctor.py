@@ -10,8 +10,10 @@ first failure's message, with its fix, is the closing line (exit 1).
 
 import sys
 
-from bosky import __version__, chain, credentials, emit, errors, eventbridge, events, imds
-from bosky import loaded_from, retry, sigv4, transport
+from bosky import __version__, chain, credentials, emit, errors, events
+from bosky.aws import eventbridge, imds
+from bosky import loaded_from, retry, transport, urls
+from bosky.aws import sigv4
 from bosky.identity import Identity
 from bosky.wiring import Run
 
@@ -131,7 +133,7 @@ def doctor(settings, deps):
     if ok and report.check("endpoint", lambda: _endpoint(run, state)):
         target = state["target"]
         proxy = transport.proxy_for(target.url, deps.env)
-        report.line("ok", "proxy", transport.shown_proxy(proxy) if proxy else "none")
+        report.line("ok", "proxy", urls.shown(proxy) if proxy else "none")
         report.line("ok", "CA bundle", run.ca_bundle or system_trust(deps.env))
         report.check("credentials", lambda: check_credentials(run, state))
         # A skewed clock is corrected when sending, so it warns rather than fails;

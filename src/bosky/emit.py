@@ -11,7 +11,8 @@ spooled (exit 75).
 import json
 import os
 
-from bosky import endpoints, errors, events, identity, imds
+from bosky import errors, events, identity
+from bosky.aws import endpoints, imds
 from bosky.delivery import Target
 from bosky.wiring import Run
 

@@ -6,7 +6,8 @@ Pure functions: IMDS replies come in as bytes, validated values go out.
 import json
 import re
 
-from bosky import endpoints, errors
+from bosky import errors
+from bosky.aws import endpoints
 
 # EC2 instance IDs: "i-" then 8 (older) or 17 hexadecimal digits.
 INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")

@@ -6,7 +6,8 @@ so "No active Lifecycle Action found" is retried like a transient error
 until the deadline; other errors follow the usual retry rules.
 """
 
-from bosky import autoscaling, context, endpoints, errors, retry
+from bosky import context, errors, retry
+from bosky.aws import autoscaling, endpoints
 
 COMPLETE = "CompleteLifecycleAction"
 HEARTBEAT = "RecordLifecycleActionHeartbeat"

@@ -2,7 +2,8 @@
 
 import json
 
-from bosky import config, endpoints, events
+from bosky import config, events
+from bosky.aws import endpoints
 
 CONFIG_TEMPLATE = """\
 # bosky configuration ({path})

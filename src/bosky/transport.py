@@ -1,33 +1,49 @@
-"""The only module that decides how a request travels: proxies, TLS, error normalising.
+"""The one user of urllib.request: how a request travels, and how long it may take.
 
-It knows nothing about AWS.  The bytes on the wire are `http1`'s (not
-http.client's, whose import cost a plain emit a fifth of its start-up); ssl is
-imported only for an https URL.  Every reply with a status line comes back as a
-`Response`, 4xx and 5xx included; every failure to get one becomes a single
-`errors.TransportError` saying whether the request could have reached the
-server ("connect": connecting, TLS, the proxy tunnel, sending) or was sent and
-unanswered ("read").  Redirects are never followed.
+It knows nothing about AWS.  Per request it picks an opener: direct (IMDS and
+container credentials never go through a proxy) or through the environment's
+proxy (NO_PROXY honoured; HTTPS tunnels with CONNECT and the proxy URL's
+Basic credentials, as urllib does it).  Redirects are never followed, except
+where a caller asks for it on an unsigned download: a signature made for one
+host is wrong for another.  Every reply with a status line is a reply, 4xx
+and 5xx included; every failure to get one is one `errors.TransportError`
+saying whether the request can have reached the server ("connect") or was
+sent and unanswered ("read"), and whether trying again may help.
+
+What the standard library does not give, bosky adds around it:
+- a wall clock: `timeout` bounds the whole request (connect, TLS, the proxy
+  tunnel, sending, headers, body), not each socket operation; every read and
+  send gets only the time that is left, so a server that trickles a byte at a
+  time cannot stretch it, and a name lookup is abandoned when time runs out;
+- a cap on what a reply may make bosky read into memory;
+- the CAs of a hashed certificate directory first (see `trust_for`).
 """
 
-import os
+import http.client
 import socket
-import sys
-from urllib.parse import unquote, urlsplit
+import ssl
+import urllib.request
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
 
-from bosky import errors, http1
+from bosky import __version__, bounded, errors, urls
 
 MAX_REPLY_BYTES = 1024 * 1024
+USER_AGENT = "bosky/{}".format(__version__)
+CERTIFICATE_HINT = ("if your network inspects TLS, set AWS_CA_BUNDLE (or the profile's "
+                    "ca_bundle) to its CA certificate in PEM form")
 
 
 class Response(object):
+    """A whole reply: status, reason, headers (lower-case names), body."""
+
     __slots__ = ("status", "reason", "headers", "body")
 
     def __init__(self, status, reason, headers, body):
-        self.status = status
-        self.reason = reason
-        self.headers = headers  # lower-case names
-        self.body = body
+        self.status, self.reason, self.headers, self.body = status, reason, headers, body
 
+
+# -- proxies ------------------------------------------------------------------------
 
 def proxy_for(url, env):
     """The proxy URL for `url` from the env mapping, or None.
@@ -36,8 +52,8 @@ def proxy_for(url, env):
     docs have it); NO_PROXY holds host suffixes, host:port, or `*`.
     """
     parts = urlsplit(url)
-    scheme_var = "{}_proxy".format(parts.scheme)
-    proxy = env.get(scheme_var) or env.get(scheme_var.upper())
+    variable = "{}_proxy".format(parts.scheme)
+    proxy = env.get(variable) or env.get(variable.upper())
     if not proxy:
         return None
     no_proxy = env.get("no_proxy", env.get("NO_PROXY", ""))
@@ -53,234 +69,264 @@ def proxy_for(url, env):
         name = name.lstrip(".")
         if host == name or host.endswith("." + name):
             return None
-    return proxy
+    return check_proxy(proxy, parts.scheme)
 
 
-def shown_proxy(proxy):
-    """The proxy URL for messages: a password in it becomes ****, the rest is kept."""
-    scheme, sep, rest = proxy.rpartition("://")
-    netloc, slash, path = rest.partition("/")
-    if "@" not in netloc:
-        return proxy
-    userinfo, _, host = netloc.rpartition("@")
-    user, colon, _ = userinfo.partition(":")
-    return scheme + sep + user + (":****" if colon else "") + "@" + host + slash + path
-
-
-def _proxy_authorization(proxy_parts):
-    """Basic credentials from a proxy URL's user:password, as botocore allows."""
-    if proxy_parts.username is None:
-        return None
-    import base64
-    pair = "{}:{}".format(unquote(proxy_parts.username), unquote(proxy_parts.password or ""))
-    return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
-
-
-def _proxy_parts(proxy, scheme):
-    """The proxy URL split, or ValidationError: a bad one is a setting to fix, not a bug."""
-    parts = http1.split_url(proxy if "://" in proxy else "http://" + proxy)
-    if parts is None:
+def check_proxy(proxy, scheme):
+    """The proxy URL, as http://...; ValidationError for one bosky cannot use."""
+    full = proxy if "://" in proxy else "http://" + proxy
+    parts = urls.split_url(full)
+    if parts is None or parts.scheme != "http" or parts.path not in ("", "/"):
         raise errors.ValidationError(
             reason="the proxy {!r} from {}_PROXY (or {}_proxy) is not a proxy URL: expected "
-                   "http://[user:password@]host:port".format(shown_proxy(proxy), scheme.upper(),
+                   "http://[user:password@]host:port".format(urls.shown(proxy), scheme.upper(),
                                                              scheme))
-    return parts
+    return full
 
 
-class TunnelRefused(OSError):
-    """The proxy answered CONNECT with something other than 200."""
+# -- TLS ------------------------------------------------------------------------------
 
-
-def _open(parts, proxy, timeout, trust):
-    """(socket, request target, extra headers): connected, tunnelled, TLS-wrapped as needed.
-
-    HTTPS through a proxy is a CONNECT tunnel; plain HTTP through a proxy sends
-    the absolute URL to the proxy.
-    """
-    https = parts.scheme == "https"
-    port = parts.port or http1.DEFAULT_PORTS["https" if https else "http"]
-    target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
-    extra = []
-    if proxy is None:
-        sock = http1.connect(parts.hostname, port, timeout)
-    else:
-        proxied = _proxy_parts(proxy, parts.scheme)
-        auth = _proxy_authorization(proxied)
-        sock = http1.connect(proxied.hostname, proxied.port or 80, timeout)
-        if not https:
-            target = "{}://{}{}".format(parts.scheme, parts.netloc, target)
-            extra = [("Proxy-Authorization", auth)] if auth else []
-    try:
-        if proxy is not None and https:
-            _tunnel(sock, parts.hostname, port, auth)
-        if https:
-            sock = _tls_context(trust).wrap_socket(sock, server_hostname=parts.hostname)
-    except BaseException:
-        sock.close()
-        raise
-    return sock, target, extra
-
-
-def _tunnel(sock, host, port, auth):
-    """Ask the proxy for a tunnel to host:port (CONNECT); TunnelRefused unless it says 200."""
-    authority = "{}:{}".format("[{}]".format(host) if ":" in host else host, port)
-    headers = [("Host", authority)] + ([("Proxy-Authorization", auth)] if auth else [])
-    http1.write_request(sock, "CONNECT", authority, headers)
-    # Nothing follows the proxy's reply until TLS starts, so this reader cannot
-    # swallow bytes meant for the TLS layer.
-    with sock.makefile("rb") as stream:
-        status, reason, _ = http1.read_status_and_headers(stream)
-    if status != 200:
-        raise TunnelRefused("the proxy refused the tunnel: {} {}".format(status, reason))
-
-
-_CONTEXTS = {}  # one per trust for the process: retries and later events reuse it
-
-
-def _tls_context(trust):
-    """A verifying client context.  `trust` holds create_default_context's cafile or
-    capath; empty, it is OpenSSL's default (its CA file and its CA directory)."""
-    key = tuple(sorted(trust.items()))
-    if key not in _CONTEXTS:  # building one can mean parsing every system CA: 50-70 ms
-        import ssl  # only https needs it, and it is a tenth of an emit's start-up
-        _CONTEXTS[key] = ssl.create_default_context(**trust)
-    return _CONTEXTS[key]
-
-
-# Loading the system's CA file costs OpenSSL 3 some 50-70 ms (it parses every
-# certificate in it), more than the rest of an emit.  A hashed CA directory
-# (Debian and Ubuntu keep one) is read lazily, one certificate per lookup.  It
-# is at most part of what the default trusts (that is the file and the
-# directory), so it is tried first, and a server it cannot verify gets one more
-# try with the default: a CA added to the file alone is still trusted.
-_DIRECTORY_FAILED = set()
-
-
-def trust_for(ca_bundle, env):
+def trust_for(ca_bundle, env, failed=()):
     """The trust to try first: {"cafile": the configured bundle}, else {"capath": a hashed
-    CA directory}, else {} (the default)."""
+    CA directory}, else {} (OpenSSL's default: its CA file and its CA directory).
+
+    Loading the system's CA file costs OpenSSL 3 some 50-70 ms (it parses every
+    certificate in it), more than the rest of an emit.  A hashed CA directory
+    (Debian and Ubuntu keep one) is read lazily, one certificate per lookup, and
+    trusts at most what the default trusts, so it is tried first; a server it
+    cannot verify gets one more try with the default (`failed` remembers it).
+    """
     if ca_bundle:
         return {"cafile": ca_bundle}
-    import ssl
     paths = ssl.get_default_verify_paths()
     directory = env.get(paths.openssl_capath_env) or paths.openssl_capath
-    if directory in _DIRECTORY_FAILED or not _is_hashed_directory(directory):
+    if directory in failed or not _is_hashed_directory(directory):
         return {}
     return {"capath": directory}
 
 
 def _is_hashed_directory(path):
     """True when `path` holds OpenSSL subject-hash names (c_rehash's 1a2b3c4d.0)."""
+    import os
     try:
         names = os.listdir(path)
-    except OSError:
+    except (OSError, TypeError):
         return False
     return any(len(n) >= 10 and n[8] == "." and n[9:].isdigit() and
                all(c in "0123456789abcdef" for c in n[:8]) for n in names)
 
 
-def _open_verified(parts, proxy, timeout, ca_bundle, env, log):
-    """`_open`, trusting a hashed CA directory first when there is no configured bundle."""
-    trust = trust_for(ca_bundle, env) if parts.scheme == "https" else {}
-    directory = trust.get("capath")
-    if directory is None:
-        return _open(parts, proxy, timeout, trust)
-    log("TLS: verifying {} with the CAs in {}, read as needed".format(parts.hostname, directory))
-    try:
-        return _open(parts, proxy, timeout, trust)
-    except (OSError,) + _ssl_errors() as exc:
-        if not is_certificate_failure(exc):
-            raise
-        _DIRECTORY_FAILED.add(directory)  # the rest of this run loads the default at once
-        log("TLS: no CA in {} verifies {}; trying the default trust store".format(
-            directory, parts.hostname))
-        return _open(parts, proxy, timeout, {})
-
-
-CERTIFICATE_HINT = ("if your network inspects TLS, set AWS_CA_BUNDLE (or the profile's "
-                    "ca_bundle) to its CA certificate in PEM form")
-
-
-def _ssl_errors():
-    """ssl's exception classes, or () when ssl was never imported (no https, no TLS error)."""
-    ssl = sys.modules.get("ssl")
-    return (ssl.SSLError, ssl.CertificateError) if ssl else ()
-
-
 def is_certificate_failure(exc):
     """A TLS verification failure: retrying cannot fix it, trusting the right CA can."""
-    ssl = sys.modules.get("ssl")
-    return ssl is not None and (isinstance(exc, ssl.CertificateError) or (
-        isinstance(exc, ssl.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(exc)))
+    exc = getattr(exc, "reason", exc) if isinstance(exc, URLError) else exc
+    return isinstance(exc, ssl.CertificateError) or (
+        isinstance(exc, ssl.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(exc))
 
 
-def _describe_oserror(exc, timeout):
+# -- sending ----------------------------------------------------------------------------
+
+class Transport(object):
+    """Sends one process's requests; its openers and TLS contexts are built once, since a
+    context with the system's CAs costs 50-70 ms to build."""
+
+    def __init__(self, env, ca_bundle=None, log=lambda text: None):
+        self._env, self._ca_bundle, self._log = env, ca_bundle, log
+        self._contexts, self._openers, self._failed_directories = {}, {}, set()
+
+    def request(self, method, url, headers, body, timeout, label, direct=False, hint="",
+                limit=MAX_REPLY_BYTES, follow_redirects=False):
+        """One request and its whole reply (a body over `limit` bytes is a read error)."""
+        with self.open(method, url, headers, body, timeout, label, direct, hint,
+                       follow_redirects) as reply:
+            return Response(reply.status, reply.reason, reply.headers, reply.read_all(limit))
+
+    def open(self, method, url, headers, body, timeout, label, direct=False, hint="",
+             follow_redirects=False, idle=None):
+        """Send the request and return the open `Reply`; the body is the caller's to read.
+
+        `timeout` bounds everything up to the last byte of the reply; `idle`, if
+        given, bounds each socket operation (a long download's reads).
+        """
+        failure = _Failure(label, url, hint)
+        check_headers(headers, failure)
+        proxy = None if direct else proxy_for(url, self._env)
+        failure.proxy = proxy
+        budget = bounded.Budget(timeout, idle)
+        https = urlsplit(url).scheme == "https"
+        trust = trust_for(self._ca_bundle, self._env, self._failed_directories) if https else {}
+        if "capath" in trust:
+            self._log("TLS: verifying {} with the CAs in {}, read as needed".format(
+                urlsplit(url).hostname, trust["capath"]))
+        try:
+            return self._open(method, url, headers, body, budget, proxy, trust,
+                              follow_redirects, failure)
+        except errors.TransportError as exc:
+            if "capath" not in trust or not exc.fields.get("certificate"):
+                raise
+        self._failed_directories.add(trust["capath"])  # the rest of the run uses the default
+        self._log("TLS: no CA in {} verifies {}; trying the default trust store".format(
+            trust["capath"], urlsplit(url).hostname))
+        return self._open(method, url, headers, body, budget, proxy, {}, follow_redirects,
+                          failure)
+
+    def _open(self, method, url, headers, body, budget, proxy, trust, follow_redirects,
+              failure):
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)
+        request.budget = budget
+        opener = self._opener(urlsplit(url).scheme, proxy, trust, follow_redirects)
+        try:
+            response = opener.open(request, timeout=budget.timeout())
+        except HTTPError as exc:  # a redirect loop, when following them: the last reply
+            response = exc
+        except URLError as exc:  # connecting, the proxy tunnel, TLS, sending
+            raise failure.connect(exc.reason, budget)
+        except (OSError, http.client.HTTPException, ValueError) as exc:  # the reply
+            raise failure.read(exc, budget)
+        return Reply(response, method, budget, failure)
+
+    def _opener(self, scheme, proxy, trust, follow_redirects):
+        key = (scheme, proxy, tuple(sorted(trust.items())), follow_redirects)
+        if key not in self._openers:
+            opener = urllib.request.OpenerDirector()
+            opener.addheaders = [("User-Agent", USER_AGENT)]
+            # No HTTPErrorProcessor: every status comes back as a reply, none as an exception.
+            handlers = [urllib.request.ProxyHandler({scheme: proxy} if proxy else {}),
+                        bounded.HTTPHandler(), bounded.HTTPSHandler(context=self._context(trust))]
+            if follow_redirects:
+                handlers += [urllib.request.HTTPErrorProcessor(), bounded.SafeRedirects(),
+                             bounded.KeepErrorReplies()]
+            for handler in handlers:
+                opener.add_handler(handler)
+            self._openers[key] = opener
+        return self._openers[key]
+
+    def _context(self, trust):
+        key = tuple(sorted(trust.items()))
+        if key not in self._contexts:
+            self._contexts[key] = ssl.create_default_context(**trust)
+        return self._contexts[key]
+
+
+class Reply(object):
+    """An open reply: status, reason, headers (lower-case names) and a body read in pieces,
+    each read within the request's budget.  A body that ends before its Content-Length is
+    a read error, not a short body."""
+
+    def __init__(self, response, method, budget, failure):
+        self._response, self._budget, self._failure = response, budget, failure
+        self.status, self.reason = response.status, response.reason
+        self.headers = {name.lower(): value for name, value in response.getheaders()}
+        self._expected = _expected_length(self.headers, method, self.status)
+        self._received = 0
+
+    def read(self, size):
+        """Up to `size` bytes of the body; b"" at its end."""
+        try:
+            data = self._response.read(size)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            raise self._failure.read(exc, self._budget)
+        self._received += len(data)
+        if not data and self._expected is not None and self._received < self._expected:
+            raise self._failure.read(http.client.IncompleteRead(b"", self._expected -
+                                                                self._received), self._budget)
+        return data
+
+    def read_all(self, limit):
+        data = self.read(limit + 1)
+        while len(data) <= limit:
+            more = self.read(limit + 1 - len(data))
+            if not more:
+                return data
+            data += more
+        raise self._failure.read(ValueError("a reply body over {} bytes".format(limit)),
+                                 self._budget)
+
+    def close(self):
+        self._response.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def _expected_length(headers, method, status):
+    if method == "HEAD" or status in (204, 304) or 100 <= status < 200 or \
+            "chunked" in headers.get("transfer-encoding", "").lower():
+        return None
+    try:
+        length = int(headers.get("content-length", ""))
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def check_headers(headers, failure):
+    """Refuse, before sending, a header HTTP/1.1 cannot carry: a line break would end the
+    head early (or forge a header), a character outside latin-1 has no bytes on the wire."""
+    for name, value in headers.items():
+        for text in (str(name), str(value)):
+            try:
+                text.encode("latin-1")
+                broken = "\r" in text or "\n" in text
+            except UnicodeEncodeError:
+                broken = True
+            if broken:
+                raise failure.unsendable(name)
+
+
+class _Failure(object):
+    """Makes the one TransportError for whatever went wrong with one request."""
+
+    def __init__(self, label, url, hint):
+        self.label, self.url, self.hint, self.proxy = label, url, hint, None
+
+    def _error(self, phase, reason, retryable=True, hint=None, **extra):
+        exc = errors.TransportError(self.label, phase, reason, urls.shown(self.url),
+                                    self.hint if hint is None else hint, retryable=retryable)
+        exc.fields.update(extra)
+        return exc
+
+    def unsendable(self, name):
+        return self._error("connect", "cannot send: {} holds a line break or a character "
+                           "HTTP headers cannot carry".format(name), retryable=False,
+                           hint="check where that value comes from")
+
+    def connect(self, exc, budget):
+        """Nothing was received: connecting, the tunnel, TLS or sending failed."""
+        where = " through the proxy " + urls.shown(self.proxy) if self.proxy else ""
+        if is_certificate_failure(exc):
+            return self._error("connect", "cannot connect{}: TLS certificate verification "
+                               "failed ({})".format(where, getattr(exc, "verify_message", None)
+                                                    or getattr(exc, "reason", None) or exc),
+                               retryable=False, hint=CERTIFICATE_HINT, certificate=True)
+        return self._error("connect", "cannot connect{}: {}".format(where, describe(exc,
+                                                                                    budget)))
+
+    def read(self, exc, budget):
+        """The request went out and may have been acted on; its reply never came whole."""
+        if isinstance(exc, (http.client.RemoteDisconnected, http.client.IncompleteRead)):
+            return self._error("read", "no reply: connection closed ({})".format(
+                exc.__class__.__name__))
+        if isinstance(exc, (http.client.HTTPException, ValueError)):
+            return self._error("read", "unreadable reply ({}: {})".format(
+                exc.__class__.__name__, str(exc)[:100]))
+        return self._error("read", "no reply: " + describe(exc, budget))
+
+
+def describe(exc, budget):
+    """What an OSError (or anything else) means, in a few words."""
     if isinstance(exc, socket.timeout):
-        return "timed out after {:.3g} s".format(timeout)
-    if is_certificate_failure(exc):
-        return "TLS certificate verification failed ({})".format(
-            getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or exc)
+        return "timed out after {:.3g} s".format(budget.seconds)
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
     if isinstance(exc, socket.gaierror):
         return "cannot resolve the host name"
-    if isinstance(exc, TunnelRefused):
-        return str(exc)
-    if isinstance(exc, _ssl_errors()):
+    if isinstance(exc, ssl.SSLError):
         return "TLS failed: {}".format(getattr(exc, "reason", None) or exc)
-    return "{} ({})".format(exc.__class__.__name__, exc.strerror or exc) \
-        if isinstance(exc, OSError) else str(exc)
-
-
-def _describe_bad_reply(exc):
-    if exc.kind in ("RemoteDisconnected", "IncompleteRead"):
-        return "no reply: connection closed ({})".format(exc.kind)
-    return "unreadable reply ({})".format(exc)
-
-
-def request_headers(url, headers, extra):
-    """The header lines to send: the caller's (a signed request's carry Host), then ours."""
-    pairs = list(headers.items())
-    if not any(name.lower() == "host" for name, _ in pairs):
-        pairs.insert(0, ("Host", http1.host_header(url)))
-    # identity: bosky cannot decode a compressed reply; close: one request per connection.
-    return pairs + extra + [("Accept-Encoding", "identity"), ("Connection", "close")]
-
-
-def send(method, url, headers, body, timeout, label, env, use_proxy=True,
-         ca_bundle=None, hint="", log=lambda text: None):
-    """Send one request and return its `Response`; raise TransportError if there is none."""
-    proxy = proxy_for(url, env) if use_proxy else None
-    fields = {"url": url, "timeout": timeout, "hint": hint, "retryable": True}
-    where = " through the proxy " + shown_proxy(proxy) if proxy else ""
-    sock = None
-    try:
-        try:  # connect, proxy tunnel, TLS handshake, send: the server may not have it
-            sock, target, extra = _open_verified(urlsplit(url), proxy, timeout, ca_bundle,
-                                                 env, log)
-            http1.write_request(sock, method, target, request_headers(url, headers, extra),
-                                body)
-        except http1.BadHeader as exc:  # never sent: the value came from a file or a reply
-            fields["hint"], fields["retryable"] = "check where that value comes from", False
-            raise _transport_error(label, "connect", "cannot send: {}".format(exc), fields)
-        except (OSError,) + _ssl_errors() as exc:
-            if is_certificate_failure(exc):
-                fields["hint"], fields["retryable"] = CERTIFICATE_HINT, False
-            raise _transport_error(label, "connect", "cannot connect{}: {}".format(
-                where, _describe_oserror(exc, timeout)), fields)
-        try:  # sent: the server may have acted on it even if no reply comes back
-            with sock.makefile("rb") as stream:
-                return Response(*http1.read_reply(stream, MAX_REPLY_BYTES, method))
-        except OSError as exc:
-            raise _transport_error(label, "read", "no reply: " + _describe_oserror(
-                exc, timeout), fields)
-        except http1.BadReply as exc:
-            raise _transport_error(label, "read", _describe_bad_reply(exc), fields)
-    finally:
-        if sock is not None:
-            sock.close()
-
-
-def _transport_error(label, phase, reason, fields):
-    return errors.TransportError(label, phase, reason, fields["url"], fields["hint"],
-                                 retryable=fields["retryable"])
+    if type(exc) is OSError and not exc.strerror:  # http.client's tunnel refusal says it all
+        return str(exc)
+    if isinstance(exc, OSError):
+        return "{} ({})".format(exc.__class__.__name__, exc.strerror or exc)
+    return str(exc)

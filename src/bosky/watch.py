@@ -14,7 +14,8 @@ import json
 import signal
 import threading
 
-from bosky import errors, imds, lifecycle, steps
+from bosky import errors, lifecycle, steps
+from bosky.aws import imds
 from bosky.emit import EventSpec
 
 TARGET_STATE = "/latest/meta-data/autoscaling/target-lifecycle-state"

@@ -10,7 +10,8 @@ import datetime
 import functools
 import os
 
-from bosky import chain, credentials, errors, imds, profiles
+from bosky import chain, credentials, errors, profiles
+from bosky.aws import imds
 from bosky.deadline import Deadline
 from bosky.delivery import Sender
 

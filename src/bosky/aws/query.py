@@ -10,7 +10,8 @@ action is anonymous; XML replies, errors as
 import xml.etree.ElementTree as ElementTree
 from urllib.parse import quote
 
-from bosky import errors, sigv4
+from bosky import errors
+from bosky.aws import sigv4
 
 CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 

@@ -10,7 +10,8 @@ XML reply with a RequestId; errors use the Query error shape.
 
 import re
 
-from bosky import errors, query
+from bosky import errors
+from bosky.aws import query
 
 API_VERSION = "2011-01-01"
 SIGNING_NAME = "autoscaling"

@@ -8,7 +8,8 @@ application/x-amz-json-1.1, X-Amz-Target AWSEvents.PutEvents, SigV4 service
 
 import json
 
-from bosky import errors, events, sigv4
+from bosky import errors, events
+from bosky.aws import sigv4
 
 SIGNING_NAME = "events"
 TARGET = "AWSEvents.PutEvents"

@@ -9,7 +9,8 @@ Authorization at all.  Replies hold
 import datetime
 import xml.etree.ElementTree as ElementTree
 
-from bosky import errors, query
+from bosky import errors
+from bosky.aws import query
 from bosky.credentials import Credentials
 
 API_VERSION = "2011-06-15"

@@ -6,7 +6,7 @@ region falls back to the `aws` partition, as the SDK endpoint rules do.
 
 import re
 
-from bosky import errors, http1, profiles
+from bosky import errors, profiles, urls
 
 # (partition, region pattern, DNS suffix), most specific first.
 PARTITIONS = (
@@ -121,7 +121,7 @@ def resolve_url(service, region, env, profiles_config, profile, given=None, give
 
 def check_endpoint_url(url, origin):
     """An endpoint override must be an absolute http(s) URL with a host."""
-    if http1.split_url(url) is None:
+    if urls.split_url(url) is None:
         raise errors.ValidationError(
             reason="invalid endpoint URL {!r} from {}: expected "
                    "https://host[:port][/path]".format(url, origin))

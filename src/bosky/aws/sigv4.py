@@ -15,7 +15,7 @@ import posixpath
 import re
 from urllib.parse import quote, unquote, urlsplit
 
-from bosky.http1 import host_header  # the Host value signed is the one sent
+from bosky.urls import host_header  # the Host value signed is the one sent
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 
