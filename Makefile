@@ -14,11 +14,13 @@ $(PYZ): $(SOURCES) FORCE
 
 FORCE:
 
-# Test-time tools only (bosky itself needs none): pytest, and python-hcl2 to parse the
-# Terraform example.  Installed for this user if missing.
-TEST_TOOLS := pytest python-hcl2
+# Test-time tools only (bosky itself needs none): pytest; python-hcl2 to parse the
+# Terraform example; moto in server mode (with boto3, to set it up) as an independent
+# S3/EventBridge/IAM oracle -- pinned: tests/test_moto.py records what 5.2.1 does not check.
+# Installed for this user if missing.
+TEST_TOOLS := pytest python-hcl2 "moto[server]==5.2.1"
 pytest:
-	@$(PYTHON) -c "import pytest, hcl2" >/dev/null 2>&1 || \
+	@$(PYTHON) -c "import pytest, hcl2, moto, flask, boto3" >/dev/null 2>&1 || \
 	  $(PYTHON) -m pip install --quiet $(TEST_TOOLS) || \
 	  $(PYTHON) -m pip install --quiet --user --break-system-packages $(TEST_TOOLS)
 

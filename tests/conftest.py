@@ -66,3 +66,16 @@ def run_pyz(pyz_path, args, env, python=None, stdin_text=None, timeout=60):
     return subprocess.run([python or sys.executable, pyz_path] + list(args), env=env,
                           input=(stdin_text or "").encode("utf-8"),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+
+
+def make_session(env=None, **flags):
+    """A real Session in this process, as cli.main builds one (no config files read)."""
+    import io
+    import time
+    from bosky import profiles, settings, system
+    from bosky.session import Session
+    env = dict(env or {})
+    world = system.World(env, None, io.StringIO(), io.StringIO(), time.monotonic())
+    resolved = settings.resolve(flags, env, {}, "/nonexistent/bosky/config",
+                                profiles.parse_files(None, None))
+    return Session(resolved, world)

@@ -29,9 +29,13 @@ def one_line(result):
 
 
 @pytest.mark.parametrize("args,expected", [
-    (["watch", "--interval", "0"], "--interval and --heartbeat-interval must be more than 0"),
-    (["watch", "--heartbeat-interval", "-1"], "must be more than 0"),
-    (["boot-report", "--wait", "-1"], "--wait must be 0 or more seconds"),
+    (["watch", "--interval", "0"], "--interval '0': expected seconds from 0.1 to 86400"),
+    (["watch", "--interval", "inf"], "--interval 'inf': expected seconds"),
+    (["watch", "--interval", "nan"], "--interval 'nan': expected seconds"),
+    (["watch", "--interval", "1e-300"], "--interval '1e-300': expected seconds"),
+    (["watch", "--heartbeat-interval", "-1"], "--heartbeat-interval '-1': expected seconds"),
+    (["boot-report", "--wait", "-1"], "--wait '-1': expected seconds from 0 to 86400"),
+    (["boot-report", "--wait", "inf"], "--wait 'inf': expected seconds"),
     (["x", "-c", "/"], "/: cannot read it: Is a directory; point --config at a readable file"),
 ])
 def test_bad_command_line_values_exit_2(pyz, eventbridge, args, expected):
@@ -156,5 +160,5 @@ def test_credential_replies_that_are_not_credentials_are_errors(body):
 @pytest.mark.parametrize("body", [b"", b"<AssumeRoleResponse/>", b"<Credentials><AccessKeyId>A"])
 def test_sts_replies_without_credentials_are_errors(body):
     with pytest.raises(errors.UnexpectedReplyError) as caught:
-        sts.parse_credentials(body, "role")
+        sts.parse_credentials(body)
     assert "no credentials in the reply" in str(caught.value)

@@ -4,11 +4,12 @@ import io
 
 import pytest
 
-from bosky import cli, errors, parsers
+from bosky import cli, commands, errors
+from bosky.commands import emit, options
 
 
 def parse(argv):
-    return parsers.parse_args(parsers.build_parser(), argv)
+    return options.parse_args(options.build_parser(emit), argv)
 
 
 def test_options_may_follow_the_message():
@@ -26,17 +27,17 @@ def test_double_dash_allows_a_message_starting_with_a_dash():
     (["-s", "degraded"], "degraded"), (["--status", "fail", "-f"], "fail"),
 ])
 def test_status_choice(flags, status):
-    assert cli.choose_status(parse(flags + ["m"]).statuses) == status
+    assert emit.choose_status(parse(flags + ["m"]).statuses) == status
 
 
 def test_two_statuses_are_a_usage_error():
     with pytest.raises(errors.UsageError):
-        cli.choose_status(parse(["-p", "-s", "warn", "m"]).statuses)
+        emit.choose_status(parse(["-p", "-s", "warn", "m"]).statuses)
 
 
 def test_stdin_message_loses_only_trailing_newlines():
     stdin = io.TextIOWrapper(io.BytesIO(b"a\n\nb \xff\n\n"))
-    assert cli.read_message(["-"], stdin) == "a\n\nb \ufffd"
+    assert emit.read_message(["-"], stdin) == "a\n\nb \ufffd"
 
 
 def run_main(argv, env=None):
@@ -52,25 +53,26 @@ def test_usage_error_is_one_line_and_exit_2():
 
 
 def test_unexpected_exception_is_one_line_without_debug(monkeypatch):
-    monkeypatch.setattr(cli, "cmd_emit", lambda *a: 1 / 0)
+    monkeypatch.setattr(emit, "run", lambda *a: 1 / 0)
     status, _, err = run_main(["m"])
     assert status == 1 and err.count("\n") == 1
     assert "internal error: ZeroDivisionError" in err and "Traceback" not in err
 
 
 def test_unexpected_exception_shows_traceback_with_debug(monkeypatch):
-    monkeypatch.setattr(cli, "cmd_emit", lambda *a: 1 / 0)
+    monkeypatch.setattr(emit, "run", lambda *a: 1 / 0)
     _, _, err = run_main(["m", "--debug"])
     assert "Traceback" in err
 
 
-def test_help_documents_every_flag():
-    text = parsers.build_parser().format_help()
+def test_help_documents_every_flag_and_command():
+    status, text, _ = run_main(["--help"])
     for flag in ("--pass", "--success", "--fail", "--info", "--status", "--project",
                  "--instance-id", "--detail-type", "--event-bus", "--region", "--endpoint-url",
                  "--timeout", "--dry-run", "--verbose", "--debug", "--permissions", "--config",
                  "--generate-config", "--version", "--help", "--max-attempts", "--spool-dir",
-                 "--no-spool", "--no-fail", "bosky flush", "75"):
+                 "--no-spool", "--no-fail", "bosky flush", "75") + tuple(
+                     commands.load(name).HINT for name in commands.NAMES):
         assert flag in text, flag
 
 
@@ -92,12 +94,12 @@ def test_no_fail_does_not_hide_usage_errors():
 
 
 def test_no_fail_covers_an_internal_error_too(monkeypatch):
-    monkeypatch.setattr(cli, "cmd_emit", lambda *a: 1 / 0)
+    monkeypatch.setattr(emit, "run", lambda *a: 1 / 0)
     status, _, err = run_main(["m", "--no-fail"])
     assert status == 0 and "internal error: ZeroDivisionError" in err
 
 
-@pytest.mark.parametrize("command", ["emit"] + sorted(cli.COMMANDS))
+@pytest.mark.parametrize("command", ["emit"] + list(commands.NAMES))
 def test_every_command_has_help(command):
     argv = ([] if command == "emit" else [command]) + ["--help"]
     status, out, _ = run_main(argv)

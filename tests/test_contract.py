@@ -55,16 +55,30 @@ def test_help_and_version_do_not_import_the_network_stack(pyz, argv):
 
 
 def test_every_option_of_every_command_is_in_the_readme():
-    from bosky import cli, parsers
+    from bosky import commands
+    from bosky.commands import options
     with open(os.path.join(ROOT, "README.md")) as handle:
         readme = handle.read()
     missing = []
-    for command in ["emit"] + sorted(cli.COMMANDS):
-        for action in parsers.build_parser(command)._actions:
+    for name in [commands.DEFAULT] + list(commands.NAMES):
+        for action in options.build_parser(commands.load(name))._actions:
             for option in action.option_strings:
                 if option.startswith("--") and option not in readme:
-                    missing.append("{} {}".format(command, option))
+                    missing.append("{} {}".format(name, option))
     assert missing == []
+
+
+def test_a_new_command_is_one_module_and_one_name():
+    """The registry and the commands/ folder agree: nothing registered twice or forgotten."""
+    from bosky import commands
+    folder = os.path.join(ROOT, "src", "bosky", "commands")
+    modules = {name[:-3].replace("_", "-") for name in os.listdir(folder)
+               if name.endswith(".py") and name not in ("__init__.py", "options.py")}
+    assert modules == set(commands.NAMES) | {commands.DEFAULT}
+    for name in commands.NAMES:
+        command = commands.load(name)
+        assert command.NAME == name and callable(command.add_arguments)
+        assert callable(getattr(command, "run", None)) or callable(getattr(command, "early"))
 
 
 # What an emit over plain HTTP to an address never needs.  urllib.request brings

@@ -162,7 +162,7 @@ def test_flush_moves_an_unreadable_file_aside_and_goes_on(pyz, eventbridge, spoo
             handle.write(content)
     result = flush(pyz, eventbridge)
     assert result.returncode == 1
-    assert "unreadable spool file" in result.stderr.decode()
+    assert "is not a record bosky wrote; moved to bad/" in result.stderr.decode()
     assert os.path.lexists(os.path.join(spool_dir, "bad", os.path.basename(bad)))
     assert messages(eventbridge) == ["spooled 0", "spooled 1"]
 

@@ -114,6 +114,16 @@ def test_session_token_is_sent_and_signed(pyz, eventbridge):
     assert received_detail(eventbridge)["Status"] == "info"
 
 
+def test_the_seed_articles_test_command_delivers_with_its_dummy_id(pyz, eventbridge):
+    # The Go tool's README and article: "for testing it does not matter" which ID.
+    result = send(pyz, eventbridge, ["--instance-id", "i-123456", "--fail",
+                                     "testing failure event"])
+    assert result.returncode == 0, result.stderr
+    assert eventbridge.accepted[0]["entry"]["Resources"] == ["i-123456"]
+    assert received_detail(eventbridge) == {"Status": "fail", "Message": "testing failure event",
+                                            "InstanceId": "i-123456"}
+
+
 def test_instance_arn_goes_into_resources_as_given(pyz, eventbridge):
     arn = "arn:aws-us-gov:ec2:us-gov-west-1:123456789012:instance/" + INSTANCE
     eventbridge.region = "us-gov-west-1"
@@ -289,7 +299,10 @@ def test_no_region_anywhere_is_explained(pyz, eventbridge):
     (["x", "--endpoint-url", "ftp://x"], "invalid endpoint URL"),
     (["x", "--event-bus", "bad/bus"], "invalid event bus"),
     (["x", "--timeout", "0"], "invalid timeout"),
-    (["x", "--instance-id", "server-7"], "invalid instance id"),
+    (["x", "--instance-id", "server 7"], "invalid instance id"),
+    (["x", "--region", "us-east-1\n"], "invalid region"),
+    (["x", "--endpoint-url", "https://ops:s3cret@events.example/"], "holds a user name"),
+    (["x", "--endpoint-url", "http://127.0.0.1:9/a b"], "invalid endpoint URL"),
     (["x", "-c", "/nonexistent/bosky.conf"], "no such file"),
 ])
 def test_bad_input_exits_2_and_sends_nothing(pyz, eventbridge, args, expected):

@@ -43,25 +43,6 @@ def test_services_sections_hold_nested_keys():
     assert profiles.parse_nested(parsed().get("ops")["s3"]) == {"addressing_style": "path"}
 
 
-@pytest.mark.parametrize("flag,env,file_value,expected", [
-    (None, {}, None, ("default", "default", False)),
-    (None, {"AWS_DEFAULT_PROFILE": "b"}, None, ("b", "AWS_DEFAULT_PROFILE", True)),
-    (None, {"AWS_PROFILE": "a", "AWS_DEFAULT_PROFILE": "b"}, None, ("a", "AWS_PROFILE", True)),
-    (None, {"AWS_PROFILE": "a"}, "f", ("a", "AWS_PROFILE", True)),
-    (None, {}, "f", ("f", "config file", True)),
-    ("x", {"AWS_PROFILE": "a"}, "f", ("x", "--profile", True)),
-])
-def test_profile_name_precedence(flag, env, file_value, expected):
-    assert profiles.profile_name(flag, env, file_value) == expected
-
-
-def test_a_missing_named_profile_is_an_error_and_a_missing_default_is_not():
-    assert profiles.select_profile(parsed(), "nope", "default", False) == {}
-    with pytest.raises(errors.ValidationError) as caught:
-        profiles.select_profile(parsed(), "nope", "AWS_PROFILE", True)
-    assert "/c/config or /c/credentials" in str(caught.value)
-
-
 def test_file_paths_from_variables_home_or_nowhere():
     assert profiles.file_paths({}, "/root") == ("/root/.aws/config", "/root/.aws/credentials")
     assert profiles.file_paths({}, None) == (None, None)

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from bosky import errors, spool, wiring
+from bosky import errors, session, spool
 
 
 def make(tmp_path, **limits):
@@ -119,4 +119,4 @@ def test_foreign_files_are_not_records(data):
     ({}, False, "/var/tmp/bosky-1000/spool"),
 ])
 def test_default_spool_directory(env, usable, expected):
-    assert wiring.default_spool_dir(env, 1000, lambda path: usable) == expected
+    assert session.default_spool_dir(env, 1000, lambda path: usable) == expected

@@ -282,15 +282,66 @@ def test_dry_run_shows_the_detail_fields(pyz, eventbridge):
     assert detail["ExitCode"] == 1 and detail["K"] == "v" and detail["Status"] == "fail"
 
 
-def test_a_background_process_holding_the_pipes_does_not_hang_the_step(pyz, eventbridge):
-    # `server &` keeps the output pipes open after the command exits; the step must end
-    # with the command, not with the background process (run_pyz's timeout catches a hang).
-    result = run_pyz(pyz, ["run", "--instance-id", INSTANCE, "--", "sh", "-c",
-                           "echo started; sleep 8 & echo parent done"],
-                     env_for(eventbridge), timeout=6)
-    assert result.returncode == 0 and result.stdout == b"started\nparent done\n"
+def test_a_background_writer_neither_holds_the_step_nor_loses_its_output(pyz, eventbridge,
+                                                                         tmp_path):
+    # `server &` in user data: the command exits, its background child keeps writing to
+    # the inherited output.  bosky must end with the command, and the writer must live on,
+    # its output still going where it went (a relay copies it once bosky has moved on).
+    out = tmp_path / "out"
+    script = ("echo started; (for i in $(seq 30); do echo tick; sleep 0.1; done; echo late) & "
+              "echo parent done")
+    with open(str(out), "wb") as sink:
+        started = time.monotonic()
+        proc = subprocess.Popen([PY, pyz, "run", "--instance-id", INSTANCE, "--", "sh", "-c",
+                                 script], env=env_for(eventbridge), stdout=sink,
+                                stderr=subprocess.PIPE)
+        assert proc.wait(timeout=20) == 0, proc.stderr.read()
+        elapsed = time.monotonic() - started
+    assert elapsed < 2.5, elapsed  # the writer runs for 3 s more
     [done] = by_status(eventbridge, "pass")
-    assert done["OutputTail"] == "started\nparent done\n"
+    assert done["OutputTail"].startswith("started\nparent done\n")
+    deadline = time.monotonic() + 15
+    while b"late" not in out.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert out.read_bytes().endswith(b"tick\nlate\n")  # the writer lived and was heard
+    assert out.read_bytes().count(b"tick") == 30  # nothing lost at the hand-over
+
+
+def test_a_closed_output_ends_the_step_as_the_shell_would(pyz, eventbridge):
+    # `bosky run -- yes | head -1`: when nobody reads bosky's output, `yes` must end
+    # (SIGPIPE, as under a shell), not run for ever into a swallowed EPIPE.
+    pipeline = "{} {} run --instance-id {} -- yes | head -1".format(PY, pyz, INSTANCE)
+    result = subprocess.run(["bash", "-c", "set -o pipefail; " + pipeline + "; echo $?"],
+                            env=env_for(eventbridge), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, timeout=30)
+    assert result.stdout.split() == [b"y", b"141"], result.stderr  # 128 + SIGPIPE
+    [failed] = by_status(eventbridge, "fail")
+    assert "killed by signal 13" in failed["Message"]
+    assert b"Traceback" not in result.stderr and b"Exception ignored" not in result.stderr
+
+
+def test_sigterm_after_the_command_exits_ends_bosky_and_spools_the_finish(pyz, eventbridge,
+                                                                          spool_dir):
+    # The finish event hangs (no reply); SIGTERM then must end bosky at once, the finish
+    # kept in the spool -- not be forwarded to the dead child and ignored.
+    eventbridge.mode = "hang"
+    proc = subprocess.Popen([PY, pyz, "run", "--instance-id", INSTANCE, "--timeout", "30",
+                             "--", "true"], env=env_for(eventbridge), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while len(eventbridge.requests) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the start and the finish are both in flight
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    assert proc.wait(timeout=10) == 128 + signal.SIGTERM
+    assert time.monotonic() - started < 2
+    err = proc.stderr.read().decode()
+    assert "terminated (SIGTERM); the event is kept in " + spool_dir in err
+    records = sorted(os.listdir(spool_dir))
+    statuses = [json.loads(json.load(open(os.path.join(spool_dir, name)))["entry"]["Detail"])[
+        "Status"] for name in records]
+    assert statuses[-1] == "pass" and "start" in statuses  # the start first, then the finish
 
 
 def test_trap_calls_bosky_through_the_interpreter_and_file_that_printed_it(pyz, tmp_path):

@@ -1,26 +1,53 @@
 """Running a wrapped command: live pass-through, a bounded output tail, signals forwarded.
 
 The child inherits standard input.  Its standard output and error come
-through pipes that bosky copies, chunk by chunk as they arrive, to its own
-standard output and error, so what the user (or cloud-init's log) sees is
-unchanged, while the last `tail_bytes` of the combined output are kept for
-the event.  SIGINT, SIGTERM and SIGHUP sent to bosky are passed to the child.
-The exit status follows the shell: the child's own, 128+N when signal N
-killed it, 127 when it could not be started.  A background process the
-command leaves behind may keep its output pipes open; bosky stops reading
-shortly after the command itself exits rather than waiting for it.
+through pipes that bosky copies, chunk by chunk as they arrive, to its own,
+so what the user (or cloud-init's log) sees is unchanged, while the last
+`tail_bytes` of the combined output are kept for the event.  SIGINT, SIGTERM
+and SIGHUP sent to bosky are passed to the child while it runs; once it has
+exited they are bosky's own again.  The exit status follows the shell: the
+child's own, 128+N when signal N killed it, 127 when it could not be started.
+
+Two things the shell gets right that a pipe reader must copy:
+- a background process the command leaves behind (`server &`) keeps the
+  pipes open: bosky reads for at most DRAIN_SECONDS after the command exits,
+  then hands what is still open to a small relay process that goes on copying
+  to the same output for as long as the writer lives, and moves on;
+- when bosky's own output is closed (`bosky run -- yes | head -1`), it closes
+  that pipe, so the child's next write ends it with SIGPIPE, as under a shell.
 """
 
 import os
 import selectors
 import signal
 import subprocess
+import sys
 
 TAIL_BYTES = 4096
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 EXIT_CANNOT_RUN = 127
 POLL_SECONDS = 0.2   # how often to look whether the child has exited
 DRAIN_SECONDS = 0.5  # after it exits: output still arriving within this is kept
+# The relay: copy each source fd to its target fd until the source ends or the target fails.
+RELAY_CODE = """
+import os, selectors, sys
+pipes = selectors.DefaultSelector()
+for pair in sys.argv[1:]:
+    source, target = map(int, pair.split(":"))
+    pipes.register(source, selectors.EVENT_READ, target)
+while pipes.get_map():
+    for key, _ in pipes.select():
+        chunk = os.read(key.fd, 65536)
+        try:
+            view = chunk
+            while view:
+                view = view[os.write(key.data, view):]
+        except OSError:
+            chunk = b""
+        if not chunk:
+            pipes.unregister(key.fd)
+            os.close(key.fd)
+"""
 
 
 class Finished(object):
@@ -50,45 +77,65 @@ class Tail(object):
 
 
 def _write_all(fd, data):
-    """Copy to our own stream; a closed stream must never stall the child."""
+    """Copy to our own stream; False once it is closed (EPIPE) or unusable."""
     try:
         while data:
             data = data[os.write(fd, data):]
     except OSError:
-        pass
+        return False
+    return True
 
 
-def _copy_output(child, tail, out_fd, err_fd, clock):
-    """Copy until both pipes close -- or, once the child has exited, until they go quiet.
+def _copy_output(child, tail, out_fd, err_fd, clock, on_exit):
+    """Copy until both pipes close, or until DRAIN_SECONDS after the child exits.
 
-    A command that starts a background process (`server &`) leaves that process
-    holding the pipes: waiting for them to close would hang the step forever.
+    Returns the pipes still open then, as (pipe, our fd it was copied to).
     """
     selector = selectors.DefaultSelector()
     selector.register(child.stdout, selectors.EVENT_READ, out_fd)
     selector.register(child.stderr, selectors.EVENT_READ, err_fd)
     exited_at = None
     while selector.get_map():
-        ready = selector.select(POLL_SECONDS)
-        for key, _ in ready:
+        wait = POLL_SECONDS if exited_at is None else max(0.0, exited_at + DRAIN_SECONDS - clock())
+        for key, _ in selector.select(wait):
             chunk = os.read(key.fileobj.fileno(), 65536)
-            if not chunk:
-                selector.unregister(key.fileobj)
-                continue
-            _write_all(key.data, chunk)
             tail.add(chunk)
+            if not chunk or not _write_all(key.data, chunk):
+                selector.unregister(key.fileobj)
+                key.fileobj.close()  # our output is gone: the writer's next write fails
         if exited_at is None and child.poll() is not None:
             exited_at = clock()
-        if exited_at is not None and not ready and clock() - exited_at >= DRAIN_SECONDS:
-            break  # the child is gone and what is left of its output has been read
+            on_exit()
+        if exited_at is not None and clock() - exited_at >= DRAIN_SECONDS:
+            break
+    still_open = [(key.fileobj, key.data) for key in selector.get_map().values()]
     selector.close()
+    return still_open
 
 
-def run_child(argv, clock, tail_bytes=TAIL_BYTES, out_fd=1, err_fd=2):
-    """Run `argv` to the end; a Finished says how it ended and what it printed last."""
+def hand_over(still_open):
+    """Give pipes a background process still writes to a relay copying them to the same
+    output, so neither that process nor its output is cut off when bosky moves on."""
+    if not still_open:
+        return
+    pairs = ["{}:{}".format(pipe.fileno(), fd) for pipe, fd in still_open]
+    try:
+        subprocess.Popen([sys.executable, "-S", "-c", RELAY_CODE] + pairs,
+                         stdin=subprocess.DEVNULL, pass_fds=[p.fileno() for p, _ in still_open],
+                         close_fds=True)
+    except (OSError, ValueError):
+        pass  # no interpreter to relay with: the writer gets EPIPE, as with a closed reader
+    for pipe, _ in still_open:
+        pipe.close()
+
+
+def run_child(argv, clock, tail_bytes=TAIL_BYTES, out_fd=1, err_fd=2, cwd=None, env=None):
+    """Run `argv` to the end (in `cwd`, with `env` if given); a Finished says how it ended
+    and what it printed last."""
     started = clock()
     try:
-        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+                                 env=env)
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         return Finished(EXIT_CANNOT_RUN, start_error="cannot run {}: {}".format(
@@ -96,13 +143,17 @@ def run_child(argv, clock, tail_bytes=TAIL_BYTES, out_fd=1, err_fd=2):
     previous = {}
     for number in FORWARDED_SIGNALS:
         previous[number] = signal.signal(number, lambda sig, frame: child.send_signal(sig))
-    tail = Tail(tail_bytes)
-    try:
-        _copy_output(child, tail, out_fd, err_fd, clock)
-        code = child.wait()
-    finally:
+
+    def restore():
         for number, handler in previous.items():
             signal.signal(number, handler)
+        previous.clear()
+    tail = Tail(tail_bytes)
+    try:
+        hand_over(_copy_output(child, tail, out_fd, err_fd, clock, restore))
+        code = child.wait()
+    finally:
+        restore()
     seconds = clock() - started
     if code < 0:
         return Finished(128 - code, tail.value(), signal_number=-code, seconds=seconds)

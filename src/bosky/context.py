@@ -26,7 +26,7 @@ def identity_fields(document_body):
     """Context fields from the identity document's JSON (absent or null ones left out)."""
     try:
         document = json.loads(document_body.decode("utf-8"))
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return {}
     if not isinstance(document, dict):
         return {}
@@ -42,23 +42,23 @@ def uptime_seconds(uptime_text):
         return None
 
 
-def _optional_text(imds_client, path):
-    body = imds_client.get(path, optional=True)
+def _optional_text(imds_client, path, deadline):
+    body = imds_client.get(path, deadline, optional=True)
     text = body.decode("utf-8", "replace").strip() if body else ""
     return text or None
 
 
-def fetch_context(imds_client, read_text, log):
+def fetch_context(imds_client, deadline, read_text, log):
     """The context fields this instance can give; {} when IMDS cannot be asked."""
     fields = {}
     uptime = uptime_seconds(read_text("/proc/uptime") or "")
     try:
-        fields.update(identity_fields(imds_client.get(imds.IDENTITY_DOCUMENT)))
-        hostname = _optional_text(imds_client, HOSTNAME)
+        fields.update(identity_fields(imds_client.get(imds.IDENTITY_DOCUMENT, deadline)))
+        hostname = _optional_text(imds_client, HOSTNAME, deadline)
         if hostname:
             fields["Hostname"] = hostname
         for name, path in TAG_PATHS:  # 404 when tag access is off: simply absent
-            value = _optional_text(imds_client, path)
+            value = _optional_text(imds_client, path, deadline)
             if value:
                 fields[name] = value
     except errors.BoskyError as exc:

@@ -1,27 +1,23 @@
-"""AWS credentials: the value, the providers, and the chain that picks one.
+"""AWS credentials: the value, how replies and files are read into one, and the
+per-process cache that refreshes them before they expire.
 
-A provider is a callable taking no arguments that returns `Credentials` or
-None ("not configured here, try the next one"); it raises only when its
-source is configured but broken.  `resolve_credentials` walks the providers
-in order, the way the AWS SDKs do; later issues add providers (web identity,
-profiles, containers) to the list without touching the chain.
-
+Every value is checked where it enters (an integer AccessKeyId from IMDS, a
+line break pasted into a variable, bytes that are not UTF-8), so a bad one is
+a clear error naming its source instead of a request that cannot be signed.
 Secrets never leave this module in text form: `repr` hides them.
 """
 
 import datetime
 import json
-from urllib.parse import urlsplit
 
 from bosky import errors
-from bosky.aws import imds
 
-_EXPIRATION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+REFRESH_MARGIN_SECONDS = 300.0  # fetched again this long before they expire
 
 
 class Credentials(object):
-    __slots__ = ("access_key_id", "secret_access_key", "session_token",
-                 "expiration", "source")
+    __slots__ = ("access_key_id", "secret_access_key", "session_token", "expiration",
+                 "source")
 
     def __init__(self, access_key_id, secret_access_key, session_token=None,
                  expiration=None, source=""):
@@ -37,158 +33,100 @@ class Credentials(object):
                    self.access_key_id, "'****'" if self.session_token else None, self.source)
 
 
-def from_environment(env):
-    """Keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN)."""
-    key_id = env.get("AWS_ACCESS_KEY_ID", "")
-    secret = env.get("AWS_SECRET_ACCESS_KEY", "")
-    if not key_id and not secret:
-        return None
-    if not secret:
-        raise errors.PartialCredentialsError(present="AWS_ACCESS_KEY_ID",
-                                             missing="AWS_SECRET_ACCESS_KEY")
-    if not key_id:
-        raise errors.PartialCredentialsError(present="AWS_SECRET_ACCESS_KEY",
-                                             missing="AWS_ACCESS_KEY_ID")
-    # botocore reads the legacy AWS_SECURITY_TOKEN as a fallback too.
-    token_name = "AWS_SESSION_TOKEN" if env.get("AWS_SESSION_TOKEN") else "AWS_SECURITY_TOKEN"
-    token = env.get(token_name)
-    for name, value in (("AWS_ACCESS_KEY_ID", key_id), ("AWS_SECRET_ACCESS_KEY", secret),
-                        (token_name, token or "")):
-        if any(c.isspace() for c in value):  # a pasted line break would split a header
-            raise errors.ValidationError(reason="{} holds a space or line break; set it to "
-                                         "the value alone".format(name))
-    return Credentials(key_id, secret, token, source="environment variables")
+def checked(key_id, secret, token, expiration, source, names=None):
+    """Credentials from raw values, each checked: a string of visible ASCII characters.
+
+    `names` are what the user calls the three values (variables or JSON keys),
+    for the message; a bad value is never printed, only named.
+    """
+    names = names or ("AccessKeyId", "SecretAccessKey", "Token")
+    for name, value, required in zip(names, (key_id, secret, token), (True, True, False)):
+        if value is None and not required:
+            continue
+        if not isinstance(value, str) or not value or not _is_visible_ascii(value):
+            raise errors.CredentialsError(source=source, reason="{} is {}; it must be one "
+                                          "line of ASCII text".format(name, _what(value)))
+    return Credentials(key_id, secret, token, expiration, source)
 
 
-def parse_credential_json(body, source, what):
-    """Credentials from the JSON IMDS and container endpoints serve
-    (AccessKeyId, SecretAccessKey, Token, Expiration; a non-Success Code is an error)."""
-    try:
-        doc = json.loads(body.decode("utf-8"))
-        if doc.get("Code", "Success") != "Success":
-            raise errors.CredentialsError(source=what, reason="{}: {}".format(
-                doc.get("Code"), doc.get("Message", "")))
-        return Credentials(doc["AccessKeyId"], doc["SecretAccessKey"], doc.get("Token"),
-                           expiration=parse_expiration(doc.get("Expiration")), source=source)
-    except (ValueError, KeyError, AttributeError, TypeError) as exc:
-        raise errors.CredentialsError(source=what, reason="the reply is not the expected JSON "
-                                      "({})".format(exc.__class__.__name__))
+def _is_visible_ascii(text):
+    return all(33 <= ord(c) < 127 for c in text)
 
 
-def parse_expiration(value):
-    """An aware UTC datetime from an ISO 8601 `...Z` timestamp; None for None."""
+def _what(value):
+    if not isinstance(value, str):
+        return "not a string ({})".format(type(value).__name__)
+    if not value:
+        return "empty"
+    if any(c.isspace() for c in value):
+        return "holding a space or line break"
+    return "holding characters that are not ASCII (or bytes that are not UTF-8)"
+
+
+def parse_expiration(value, source):
+    """An aware UTC datetime from an ISO 8601 timestamp (`...Z`); None for None."""
     if value is None:
         return None
-    parsed = datetime.datetime.strptime(str(value)[:19], _EXPIRATION_FORMAT[:-1])
+    try:
+        parsed = datetime.datetime.strptime(str(value)[:19], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        raise errors.CredentialsError(source=source, reason="Expiration {!r} is not an ISO "
+                                      "8601 time".format(str(value)[:40]))
     return parsed.replace(tzinfo=datetime.timezone.utc)
 
 
-def parse_role_credentials(body, role):
-    """Credentials from the IMDS `iam/security-credentials/<role>` JSON reply."""
-    return parse_credential_json(body, "instance profile role {} (IMDS)".format(role),
-                                 "instance profile role {!r}".format(role))
-
-
-# -- containers (ECS, EKS Pod Identity) -----------------------------------------
-
-ECS_HOST = "http://169.254.170.2"
-# Plain-http hosts the SDKs allow for AWS_CONTAINER_CREDENTIALS_FULL_URI (botocore, Go v2).
-CONTAINER_HTTP_HOSTS = ("169.254.170.2", "169.254.170.23", "fd00:ec2::23", "localhost")
-
-
-def container_url(env):
-    """The container credentials URL, or None when neither variable is set."""
-    relative = env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "").strip()
-    if relative:  # botocore: the relative URI wins when both are set
-        return ECS_HOST + relative
-    full = env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI", "").strip()
-    if not full:
-        return None
-    parts = urlsplit(full)
-    host = (parts.hostname or "").lower()
-    allowed = parts.scheme == "https" or (parts.scheme == "http" and (
-        host in CONTAINER_HTTP_HOSTS or host.startswith("127.") or host == "::1"))
-    if not allowed:
-        raise errors.ValidationError(
-            reason="AWS_CONTAINER_CREDENTIALS_FULL_URI {!r} is not allowed: it must be https, "
-                   "or http to a loopback address, 169.254.170.2 or 169.254.170.23".format(full))
-    return full
-
-
-def container_authorization(env, read_text):
-    """The Authorization header value: the token file (re-read each time) wins."""
-    token_file = env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "").strip()
-    token = read_text(token_file) if token_file else env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
-    if token_file and token is None:
-        raise errors.CredentialsError(source="container credentials", reason="cannot read "
-                                      "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + token_file)
-    token = (token or "").strip()
-    if "\r" in token or "\n" in token:
-        raise errors.ValidationError(reason="the container authorization token holds a line "
-                                            "break; it must be one line")
-    return token or None
-
-
-def from_container(env, send, read_text, timeout):
-    """Credentials from the ECS / EKS Pod Identity endpoint; None when not in a container."""
-    url = container_url(env)
-    if url is None:
-        return None
-    headers = {"Accept": "application/json"}
-    authorization = container_authorization(env, read_text)
-    if authorization:
-        headers["Authorization"] = authorization
-    reply = send("GET", url, headers, None, timeout, "container credentials", use_proxy=False)
-    if reply.status != 200:
-        raise errors.CredentialsError(source="container credentials at " + url,
-                                      reason="HTTP {} {}".format(reply.status, reply.reason))
-    return parse_credential_json(reply.body, "container credentials ({})".format(url),
-                                 "container credentials at " + url)
-
-
-# -- credential_process ------------------------------------------------------------
-
-def from_process(command, run_process, profile):
-    """Credentials printed by a profile's credential_process (version 1 JSON)."""
-    import shlex
-    what = "credential_process of profile {}".format(profile)
+def parse_credential_json(body, source, what):
+    """Credentials from the JSON IMDS and container endpoints serve (AccessKeyId,
+    SecretAccessKey, Token, Expiration; a Code other than Success is an error)."""
     try:
-        argv = shlex.split(command)
-    except ValueError as exc:
-        raise errors.ValidationError(reason="{}: cannot split {!r}: {}".format(what, command, exc))
-    code, out, err = run_process(argv)
-    if code != 0:
-        raise errors.CredentialsError(source=what, reason="exited {}: {}".format(
-            code, err.decode("utf-8", "replace").strip()[:300] or "(no message)"))
+        doc = json.loads(body.decode("utf-8"))
+    except (ValueError, AttributeError) as exc:
+        doc = exc
+    if isinstance(doc, dict) and doc.get("Code", "Success") != "Success":
+        raise errors.CredentialsError(source=what, reason="{}: {}".format(
+            doc.get("Code"), doc.get("Message", "")))
+    if not isinstance(doc, dict) or "AccessKeyId" not in doc or "SecretAccessKey" not in doc:
+        raise errors.CredentialsError(source=what, reason="the reply is not the expected JSON "
+                                      "({})".format(doc.__class__.__name__ if isinstance(
+                                          doc, Exception) else "no AccessKeyId and "
+                                      "SecretAccessKey"))
+    return checked(doc["AccessKeyId"], doc["SecretAccessKey"], doc.get("Token"),
+                   parse_expiration(doc.get("Expiration"), what), source)
+
+
+def parse_process_output(out, source):
+    """Credentials a credential_process printed (version 1 JSON)."""
     try:
         doc = json.loads(out.decode("utf-8"))
-        if doc.get("Version") != 1:
+        if not isinstance(doc, dict) or doc.get("Version") != 1:
             raise ValueError("Version must be 1")
-        return Credentials(doc["AccessKeyId"], doc["SecretAccessKey"], doc.get("SessionToken"),
-                           expiration=parse_expiration(doc.get("Expiration")),
-                           source=what)
+        key_id, secret = doc["AccessKeyId"], doc["SecretAccessKey"]
     except (ValueError, KeyError, AttributeError, TypeError) as exc:
-        raise errors.CredentialsError(source=what, reason="its output is not version 1 "
+        raise errors.CredentialsError(source=source, reason="its output is not version 1 "
                                       "credentials JSON ({})".format(exc))
+    return checked(key_id, secret, doc.get("SessionToken"),
+                   parse_expiration(doc.get("Expiration"), source), source,
+                   ("AccessKeyId", "SecretAccessKey", "SessionToken"))
 
 
-def from_instance_profile(imds_client):
-    """The instance profile role's credentials from IMDS; None when no role is attached."""
-    if imds_client.disabled:
-        return None
-    listing = imds_client.get(imds.ROLE_LIST, optional=True)
-    role = listing.decode("utf-8", "replace").strip().split("\n")[0].strip() if listing else ""
-    if not role:
-        return None
-    return parse_role_credentials(imds_client.get(imds.ROLE_LIST + role), role)
+class Cache(object):
+    """The process's credentials: resolved once, again only when they near expiry or
+    a service says they expired.  Safe to share with the start event's thread."""
 
+    def __init__(self, resolve, clock, log):
+        import _thread  # threading.Lock is this; importing threading costs a plain emit
+        self._resolve, self._clock, self._log = resolve, clock, log
+        self._value, self._lock = None, _thread.allocate_lock()
 
-def resolve_credentials(providers):
-    """First credentials any provider returns; `providers` is [(name, callable)]."""
-    tried = []
-    for name, provider in providers:
-        found = provider()
-        if found is not None:
-            return found
-        tried.append(name)
-    raise errors.NoCredentialsError(reason="none found in " + ", ".join(tried))
+    def get(self, deadline, refresh=False):
+        with self._lock:
+            if refresh or self._value is None or self._expiring():
+                self._value = self._resolve(deadline)
+                self._log("credentials from {} (key id ****{})".format(
+                    self._value.source, self._value.access_key_id[-4:]))
+            return self._value
+
+    def _expiring(self):
+        expiry = self._value.expiration
+        return expiry is not None and expiry.timestamp() - self._clock.now() < \
+            REFRESH_MARGIN_SECONDS

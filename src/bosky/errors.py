@@ -167,6 +167,15 @@ class DeadlineExceeded(BoskyError):
            "Raise --timeout if the network is slow")
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (systemd stopping a unit, an instance shutting down): like
+    KeyboardInterrupt, it ends the run wherever it is, after pending events are spooled."""
+
+    def __init__(self, signal_number):
+        super().__init__(signal_number)
+        self.signal_number = signal_number
+
+
 def describe(problem):
     """The one stderr line for a problem: a BoskyError, any other exception (a bug), or
     a message.  cli.main prints it before exiting; `bosky run` and the watcher print it

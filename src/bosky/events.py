@@ -39,7 +39,33 @@ def sanitize_text(text):
     Arguments decoded by Python carry undecodable bytes as lone surrogates,
     which EventBridge would reject; they become U+FFFD instead.
     """
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if not _has_surrogates(text):
+        return text
+    try:  # bytes os.fsdecode carried as U+DC80..U+DCFF: one U+FFFD each
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # other lone surrogates (a JSON \\ud800 escape, say)
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
+
+
+def _has_surrogates(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def sanitize(value):
+    """`value` with every string in it (keys too, in lists and objects) made valid UTF-8:
+    a command line or file name with bytes that are not UTF-8 must not lose its event."""
+    if isinstance(value, str):
+        return sanitize_text(value)
+    if isinstance(value, dict):
+        return {sanitize(k): sanitize(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [sanitize(item) for item in value]
+    return value
 
 
 # Detail fields bosky itself sets; --detail may not reuse them.
@@ -62,7 +88,7 @@ def build_detail(status, message, instance_id, event_uuid, fields=None):
               "EventUuid": event_uuid}
     for key, value in (fields or {}).items():
         detail.setdefault(key, value)
-    return json.dumps(detail, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(sanitize(detail), ensure_ascii=False, separators=(",", ":"))
 
 
 def parse_detail_options(options):

@@ -10,10 +10,11 @@ from bosky import errors
 from bosky.aws import endpoints
 
 # EC2 instance IDs: "i-" then 8 (older) or 17 hexadecimal digits.
-INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")
+INSTANCE_ID = re.compile(r"i-[0-9a-f]{8}([0-9a-f]{9})?")
 # arn:<partition>:ec2:<region>:<account>:instance/<id>
 INSTANCE_ARN = re.compile(
-    r"^arn:aws[a-z-]*:ec2:[a-z0-9-]+:\d+:instance/(i-[0-9a-f]{8}([0-9a-f]{9})?)$")
+    r"arn:aws[a-z-]*:ec2:[a-z]{2,}(-[a-z0-9]+)+:\d+:instance/(i-[0-9a-f]{8}([0-9a-f]{9})?)")
+MAX_GIVEN_ID_CHARS = 2048  # a Resources element's limit
 
 
 class Identity(object):
@@ -31,19 +32,24 @@ class Identity(object):
 def from_given_id(value, origin):
     """An identity from --instance-id / BOSKY_INSTANCE_ID: an ID or an instance ARN.
 
-    An ARN is used as given; a bare ID also goes into Resources as given
-    (EventBridge accepts any string there), as the 2017 Go tool did.
+    An instance ARN also gives the region and account.  Anything else that is
+    one printable word goes into Resources as given (EventBridge accepts any
+    string there), as the Go tool did: its README's own test command is
+    `bosky --instance-id i-123456 --fail 'testing failure event'`.  Only what
+    IMDS returns is held to EC2's exact shape.
     """
     value = value.strip()
-    arn = INSTANCE_ARN.match(value)
+    arn = INSTANCE_ARN.fullmatch(value)
     if arn:
         region = value.split(":")[3]
-        return Identity(arn.group(1), value, region=region, account_id=value.split(":")[4])
-    if INSTANCE_ID.match(value):
+        return Identity(arn.group(2), value, region=region, account_id=value.split(":")[4])
+    if value and len(value) <= MAX_GIVEN_ID_CHARS and value.isprintable() and \
+            not any(c.isspace() for c in value):
         return Identity(value, value)
     raise errors.ValidationError(
-        reason="invalid instance id {!r} from {}: expected i-0123456789abcdef0 or "
-               "arn:aws:ec2:REGION:ACCOUNT:instance/i-0123456789abcdef0".format(value, origin))
+        reason="invalid instance id {!r} from {}: expected one word such as "
+               "i-0123456789abcdef0, or arn:aws:ec2:REGION:ACCOUNT:instance/ID".format(
+                   value, origin))
 
 
 def instance_arn(partition, region, account_id, instance_id):
@@ -59,17 +65,24 @@ def partition_for(region, imds_partition):
 
 
 def parse_identity_document(body):
-    """(instanceId, region, accountId) from the IMDS identity document JSON."""
+    """(instanceId, region, accountId) from the IMDS identity document JSON, each checked:
+    they become the event's Resources and, for the region, a host name."""
     try:
         doc = json.loads(body.decode("utf-8"))
         values = doc["instanceId"], doc["region"], doc["accountId"]
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise errors.ImdsError(
             reason="the identity document is not the JSON EC2 serves "
                    "(instanceId, region, accountId); pass --instance-id and --region")
     if not all(isinstance(v, str) and v for v in values):
         raise errors.ImdsError(reason="the identity document has empty fields; "
                                       "pass --instance-id and --region")
+    instance_id, region, account_id = values
+    if not INSTANCE_ID.fullmatch(instance_id) or not account_id.isdigit():
+        raise errors.ImdsError(reason="the identity document's instanceId {!r} or accountId "
+                                      "{!r} is not EC2's; pass --instance-id".format(
+                                          instance_id[:40], account_id[:20]))
+    endpoints.check_region(region, "the IMDS identity document")
     return values
 
 

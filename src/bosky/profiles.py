@@ -14,7 +14,7 @@ import os
 
 from bosky import errors
 
-SERVICE_KEYS = {"events": "eventbridge", "sts": "sts", "autoscaling": "auto_scaling"}
+SERVICE_KEYS = {"events": "eventbridge", "sts": "sts", "autoscaling": "auto_scaling", "s3": "s3"}
 
 
 class Profiles(object):
@@ -67,34 +67,6 @@ def parse_files(config_text, credentials_text, config_path="config",
         for section, values in _parse(credentials_text, credentials_path).items():
             profiles.setdefault(section.strip(), {}).update(values)  # credentials file wins
     return Profiles(profiles, services, sources)
-
-
-def profile_name(flag_value, env, file_value=None, file_origin="config file"):
-    """(name, origin, explicit): --profile, AWS_PROFILE, AWS_DEFAULT_PROFILE, bosky's
-    config file, else default.
-
-    AWS_PROFILE before AWS_DEFAULT_PROFILE as the AWS CLI documents and Go v2
-    does (botocore alone reads them the other way round).
-    """
-    if flag_value:
-        return flag_value, "--profile", True
-    for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-        if env.get(variable, "").strip():
-            return env[variable].strip(), variable, True
-    if file_value:
-        return file_value, file_origin, True
-    return "default", "default", False
-
-
-def select_profile(profiles, name, origin, explicit):
-    """The named profile's values; a named profile that does not exist is an error."""
-    values = profiles.get(name)
-    if values is None and explicit:
-        raise errors.ValidationError(
-            reason="the AWS profile {!r} (from {}) is not in {}".format(
-                name, origin, " or ".join(profiles.sources) or "any AWS config file (none "
-                "found: set AWS_CONFIG_FILE or HOME)"))
-    return values or {}
 
 
 def file_paths(env, home):

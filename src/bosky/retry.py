@@ -14,7 +14,8 @@ from bosky import errors
 
 THROTTLE = "throttle"
 TRANSIENT = "transient"
-SKEW = "skew"
+SKEW = "skew"        # the signing time is off the service's clock: re-sign with its time
+EXPIRED = "expired"  # the session credentials expired: fetch them again, once
 FATAL = "fatal"
 
 MAX_BACKOFF_SECONDS = 20.0
@@ -37,6 +38,7 @@ RETRYABLE_ENTRY_CODES = frozenset(("ThrottlingException", "InternalFailure"))
 SKEW_CODES = frozenset(("RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture",
                         "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure"))
 SKEW_MESSAGES = ("signature expired", "signature not yet current", "skew", "time")
+EXPIRED_CODES = frozenset(("ExpiredTokenException", "ExpiredToken"))
 
 
 def classify(exc):
@@ -49,6 +51,8 @@ def classify(exc):
         code = exc.fields["code"]
         if code in THROTTLING_CODES:
             return THROTTLE
+        if code in EXPIRED_CODES:
+            return EXPIRED
         if code in TRANSIENT_CODES or exc.fields["status"] in TRANSIENT_STATUSES:
             return TRANSIENT
         if code in SKEW_CODES and exc.fields.get("server_date") and \
@@ -96,13 +100,15 @@ def wait_before_retry(delay, deadline, sleep, log, attempt):
     return True
 
 
-def call_with_retries(attempt, classify_error, deadline, sleep, rand, log, max_attempts=None):
+def call_with_retries(attempt, classify_error, deadline, sleep, rand, log, max_attempts=None,
+                      recover=None):
     """Call `attempt()` until it returns, retrying what `classify_error` calls retryable.
 
     A single API call's loop (PutEvents batches have their own, in delivery):
     waits follow `backoff_delay`, never past `deadline`; the last error is raised.
+    `recover(kind, error)` may fix a SKEW or EXPIRED error once (True: try again).
     """
-    number = 0
+    number, recovered = 0, set()
     while True:
         number += 1
         try:
@@ -110,7 +116,11 @@ def call_with_retries(attempt, classify_error, deadline, sleep, rand, log, max_a
         except errors.BoskyError as exc:
             kind = classify_error(exc)
             log("attempt {} failed ({}): {}".format(number, kind, exc))
-            if kind in (FATAL, SKEW) or (max_attempts and number >= max_attempts) or \
+            if kind in (SKEW, EXPIRED) and kind not in recovered and recover is not None:
+                recovered.add(kind)
+                if recover(kind, exc):
+                    continue
+            if kind in (FATAL, SKEW, EXPIRED) or (max_attempts and number >= max_attempts) or \
                     not wait_before_retry(backoff_delay(number, kind, rand), deadline, sleep,
                                           log, number):
                 raise

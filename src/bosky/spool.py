@@ -2,11 +2,15 @@
 
 One JSON file per event, named so that a sorted listing is oldest first.
 Files are written to a hidden temporary name, fsynced and renamed, so a
-reader never sees half a file; mode 0600 in a 0700 directory owned by the
-user; nothing is opened through a symlink.  The spool is bounded: when full,
-the oldest events are dropped and the caller is told which.  A file that
-cannot be read is moved to `bad/`; an entry EventBridge refused for good is
-moved to `rejected/` with the reason, so neither blocks the queue.
+reader never sees half a file (a failed write removes its temporary file;
+ones a crash left behind are removed by the next flush).  Mode 0600 in a
+0700 directory owned by the user; nothing is opened through a symlink; and,
+as ssh does for its files, every directory above the spool must be owned by
+root or the user and writable by no one else (a sticky, world-writable one
+such as /var/tmp is fine), or another user could move the spool away.  The
+spool is bounded: when full, the oldest events are dropped and the caller is
+told which.  A record of the wrong shape is moved to `bad/`; an entry
+EventBridge refused for good is moved to `rejected/` with the reason.
 """
 
 import errno
@@ -15,16 +19,21 @@ import json
 import os
 import stat
 
-from bosky import errors
+from bosky import errors, urls
+from bosky.aws import endpoints
 
 RECORD_VERSION = 1
 MAX_FILES = 1000
 MAX_BYTES = 64 * 1024 * 1024
 SUFFIX = ".json"
+TEMPORARY_PREFIX = ".tmp-"
+STALE_TEMPORARY_SECONDS = 600.0
 BAD_DIR = "bad"
 REJECTED_DIR = "rejected"
 LOCK_FILE = ".lock"
 _OPEN_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+ENTRY_TEXT = ("Source", "DetailType", "Detail")
+ENTRY_OPTIONAL_TEXT = ("EventBusName", "TraceHeader")
 
 
 def record_name(epoch_ns, pid, token):
@@ -38,18 +47,73 @@ def encode_record(entry, target_url, region, spooled_at, reason):
 
 
 def decode_record(data):
-    """(entry, endpoint, region) from a record's bytes; ValueError if it is not one."""
-    record = json.loads(data.decode("utf-8"))
+    """(entry, endpoint, region) from a record's bytes; ValueError saying what is wrong
+    with anything that is not exactly a record this version writes."""
+    try:
+        record = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deeply to be a record")
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8")
     if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
         raise ValueError("not a version {} spool record".format(RECORD_VERSION))
-    entry = record["entry"]
-    if not isinstance(entry, dict) or not all(k in entry for k in ("Source", "Detail")):
-        raise ValueError("record has no complete entry")
-    return entry, record.get("endpoint"), record.get("region")
+    entry, url, region = record.get("entry"), record.get("endpoint"), record.get("region")
+    check_entry(entry)
+    if not isinstance(url, str) or urls.split_url(url) is None or urls.has_userinfo(url):
+        raise ValueError("its endpoint is not an http(s) URL")
+    try:
+        endpoints.check_region(region, "the record")
+    except errors.ValidationError:
+        raise ValueError("its region is not a region name")
+    return entry, url, region
+
+
+def check_entry(entry):
+    """A PutEvents entry of the shape bosky builds, or ValueError naming the first flaw."""
+    if not isinstance(entry, dict):
+        raise ValueError("its entry is not an object")
+    for key in ENTRY_TEXT:
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            raise ValueError("its entry's {} is not text".format(key))
+    for key in ENTRY_OPTIONAL_TEXT:
+        if key in entry and not isinstance(entry[key], str):
+            raise ValueError("its entry's {} is not text".format(key))
+    resources = entry.get("Resources", [])
+    if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
+        raise ValueError("its entry's Resources is not a list of text")
+    when = entry.get("Time", 0)
+    if isinstance(when, bool) or not isinstance(when, (int, float)) or not 0 <= when < 2 ** 40:
+        raise ValueError("its entry's Time is not epoch seconds")
+    unknown = set(entry) - set(ENTRY_TEXT + ENTRY_OPTIONAL_TEXT + ("Resources", "Time"))
+    if unknown:
+        raise ValueError("its entry has unknown fields: " + ", ".join(sorted(unknown)))
+
+
+def check_trusted_parents(path, euid):
+    """Refuse a spool whose parent directories someone else could rename or replace."""
+    parent = os.path.realpath(os.path.dirname(os.path.abspath(path.rstrip("/")) or "/"))
+    while True:
+        try:
+            info = os.lstat(parent)
+        except FileNotFoundError:
+            info = None  # made by us (makedirs) in a moment, hence ours
+        if info is not None:
+            shared = info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX
+            if info.st_uid not in (0, euid) or shared:
+                raise errors.SpoolError(path=path, reason="its parent {} is {}; another user "
+                                        "could move the spool away (choose --spool-dir "
+                                        "under a directory only root or you can write)".format(
+                                            parent, "owned by uid {}".format(info.st_uid)
+                                            if info.st_uid not in (0, euid)
+                                            else "writable by others"))
+        if parent == os.path.dirname(parent):
+            return
+        parent = os.path.dirname(parent)
 
 
 def ensure_private_dir(path, euid):
     """Create `path` (0700) or check an existing one: a real directory, ours, not shared."""
+    check_trusted_parents(path, euid)
     try:
         os.makedirs(path, mode=0o700)
     except FileExistsError:
@@ -72,10 +136,12 @@ class Spool(object):
     """A spool directory; every method works on files, never follows symlinks."""
 
     def __init__(self, path, euid, max_files=MAX_FILES, max_bytes=MAX_BYTES):
-        self.path = path
-        self._euid = euid
-        self._max_files = max_files
-        self._max_bytes = max_bytes
+        self.path, self._euid = path, euid
+        self._max_files, self._max_bytes = max_files, max_bytes
+
+    def check(self):
+        """The spool's directory, created or checked (SpoolError if it cannot be trusted)."""
+        return ensure_private_dir(self.path, self._euid)
 
     def records(self):
         """Record file names, oldest first (missing directory: none)."""
@@ -87,11 +153,15 @@ class Spool(object):
 
     def write(self, name, data):
         """Store one record atomically; returns the names dropped to make room."""
-        ensure_private_dir(self.path, self._euid)
+        self.check()
         dropped = self._make_room(len(data))
-        temporary = os.path.join(self.path, ".tmp-" + name)
-        self._write_file(temporary, data)
-        os.rename(temporary, os.path.join(self.path, name))
+        temporary = os.path.join(self.path, TEMPORARY_PREFIX + name)
+        try:
+            self._write_file(temporary, data)
+            os.rename(temporary, os.path.join(self.path, name))
+        except BaseException:
+            _remove_quietly(temporary)  # never leave a half-written file behind
+            raise
         self._sync_dir()
         return dropped
 
@@ -136,10 +206,22 @@ class Spool(object):
             return handle.read(self._max_bytes)
 
     def remove(self, name):
-        try:
-            os.unlink(os.path.join(self.path, name))
-        except FileNotFoundError:
-            pass  # a concurrent flush already delivered it
+        _remove_quietly(os.path.join(self.path, name))  # a concurrent flush may have sent it
+
+    def remove_stale_temporaries(self, now):
+        """Temporary files a crashed writer left (older than ten minutes); returns them."""
+        stale = []
+        for name in os.listdir(self.path):
+            path = os.path.join(self.path, name)
+            try:
+                old = name.startswith(TEMPORARY_PREFIX) and \
+                    now - os.lstat(path).st_mtime > STALE_TEMPORARY_SECONDS
+            except OSError:
+                continue
+            if old:
+                _remove_quietly(path)
+                stale.append(name)
+        return stale
 
     def move_aside(self, name, subdir, note=None):
         """Move a record out of the queue (into bad/ or rejected/), with an optional note."""
@@ -149,11 +231,13 @@ class Spool(object):
         except FileNotFoundError:
             return
         if note:
-            self._write_file(os.path.join(target_dir, name + ".reason"), note.encode("utf-8"))
+            reason = os.path.join(target_dir, name + ".reason")
+            _remove_quietly(reason)
+            self._write_file(reason, note.encode("utf-8", "replace"))
 
     def lock(self, blocking):
         """Hold the flush lock; returns the open file (close it to release) or None if busy."""
-        ensure_private_dir(self.path, self._euid)
+        self.check()
         fd = os.open(os.path.join(self.path, LOCK_FILE), os.O_RDWR | os.O_CREAT | _OPEN_FLAGS,
                      0o600)
         try:
@@ -164,3 +248,10 @@ class Spool(object):
                 return None
             raise
         return os.fdopen(fd, "rb")
+
+
+def _remove_quietly(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

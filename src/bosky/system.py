@@ -1,14 +1,64 @@
-"""The running system, as the CLI wires it in: files, the home directory, child
-processes, process age, random UUIDs and jitter.
+"""The running system: the one place that touches the clock, /proc, files, child
+processes, the password database and the OS's randomness.
 
-Edge functions: they touch /proc, files, the password database, processes and
-the OS's randomness so that nothing below `cli` has to.
+`World` carries all of it, built once by `cli.main` (`real_world`) and passed
+down, so that nothing below the CLI reads the environment or the clock itself.
 """
 
 import os
+import signal
+import sys
 import time
 
-from bosky import deadline
+from bosky import __version__, deadline
+
+
+class World(object):
+    """The outside world as one process sees it."""
+
+    def __init__(self, env, stdin, stdout, stderr, started, debug=False, euid=None):
+        self.env = env            # a copy of the environment, read once
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+        self.started = started    # time.monotonic() when main began
+        self.debug = debug
+        self.euid = os.geteuid() if euid is None else euid
+        self.wall_clock = time.time
+        self.monotonic = time.monotonic
+        self.sleep = time.sleep
+        self.home = home_directory(env, self.euid)
+
+    def log(self, text):
+        """The --debug trace (never secrets); nothing without --debug."""
+        if self.debug:
+            self.stderr.write("bosky: debug: [{:6.3f}s] {}\n".format(
+                time.monotonic() - self.started, text))
+
+    def warn(self, text):
+        self.stderr.write("bosky: warning: {}\n".format(text))
+
+    def error_line(self, line):
+        self.stderr.write(line + "\n")
+
+    def age(self):
+        """Seconds this process has run: the deadline counts from its start."""
+        return read_process_age(self.started)
+
+    def random(self):
+        return random_fraction()
+
+    def uuid(self):
+        return random_uuid()
+
+    def read_text(self, path):
+        return read_text_file(path)
+
+    def run_process(self, argv, timeout):
+        return run_process(argv, timeout)
+
+
+def version_line():
+    from bosky import loaded_from
+    return "bosky {} on Python {}, {}".format(__version__, sys.version.split()[0], loaded_from())
 
 
 def random_uuid():
@@ -51,34 +101,46 @@ def home_directory(env, euid):
         return None
 
 
-def read_text_file(path):
+def read_text_file(path, limit=1024 * 1024):
     """A small text file's contents, or None when it is missing or unreadable."""
     try:
         with open(path, "rb") as handle:
-            return handle.read(1024 * 1024).decode("utf-8", "replace")
-    except OSError:
+            return handle.read(limit).decode("utf-8", "replace")
+    except (OSError, ValueError):
         return None
 
 
-PROCESS_TIMEOUT = 60.0  # credential_process: as Go v2's default
+def run_process(argv, timeout):
+    """(exit status, stdout, stderr) of a child run without a shell, for at most `timeout` s.
 
-
-def run_process(argv):
-    """(exit status, stdout, stderr) of a child process run without a shell."""
+    The child gets its own process group, so at the timeout it is killed with
+    everything it started: a grandchild holding the pipes must not keep bosky
+    waiting (credential_process helpers are often shell scripts).
+    """
     import subprocess
     try:
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE)
-    except OSError as exc:
-        return 127, b"", "cannot run {}: {}".format(argv[0] if argv else "''",
-                                                     exc.strerror).encode()
+                                 stderr=subprocess.PIPE, start_new_session=True)
+    except (OSError, ValueError) as exc:
+        return 127, b"", "cannot run {}: {}".format(argv[0] if argv else "''", getattr(
+            exc, "strerror", None) or exc).encode("utf-8", "replace")
     try:
-        out, err = child.communicate(timeout=PROCESS_TIMEOUT)
+        out, err = child.communicate(timeout=max(timeout, 0.01))
     except subprocess.TimeoutExpired:
-        child.kill()
-        out, err = child.communicate()
-        return 124, out, b"timed out after 60 s"
+        _kill_group(child)
+        return 124, b"", "timed out after {:.3g} s".format(timeout).encode()
     return child.returncode, out, err
+
+
+def _kill_group(child):
+    """Kill the child's whole process group and reap it, without reading its pipes again."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except OSError:
+        child.kill()
+    child.wait()
+    for stream in (child.stdout, child.stderr):
+        stream.close()
 
 
 def read_tail(path, max_bytes):
@@ -90,10 +152,6 @@ def read_tail(path, max_bytes):
             return handle.read(max_bytes)
     except OSError:
         return None
-
-
-def is_dir(path):
-    return os.path.isdir(path)
 
 
 def touch(path):

@@ -20,11 +20,13 @@ SERVICE_LABEL = "EventBridge"
 ERROR_HINTS = {
     "AccessDeniedException":
         "grant events:PutEvents to this role (bosky --permissions prints the policy)",
+    "AccessDenied": "grant events:PutEvents to this role (bosky --permissions prints the policy)",
     "UnrecognizedClientException": "the access key is not valid; check the credentials",
     "InvalidClientTokenId": "the access key is not valid; check the credentials",
     "ExpiredTokenException": "the session credentials have expired; refresh them",
     "InvalidSignatureException":
         "check the secret key, and that the system clock is correct (bosky signs with it)",
+    "SignatureDoesNotMatch": "check the secret key (AWS_SECRET_ACCESS_KEY or the profile's)",
     "IncompleteSignature": "the request signature was incomplete; please report this bosky bug",
     "ResourceNotFoundException": "check --event-bus and --region: the bus must exist there",
     "ThrottlingException": "PutEvents is throttled in this account and region; retry later",
@@ -41,11 +43,16 @@ def parse_error_reply(response):
     """(code, message) from an error reply, the way botocore's JSON parser reads it."""
     try:
         doc = json.loads(response.body.decode("utf-8"))
-    except ValueError:
+    except (ValueError, RecursionError):
         doc = None
     if not isinstance(doc, dict):
         text = response.body.decode("utf-8", "replace").strip()
-        if not text or text.lstrip().startswith("<"):
+        if text.startswith("<") and "<Code>" in text:  # an XML error, as some stand-ins send
+            from bosky.aws import query
+            code, message, _ = query.parse_error(response.body, response.status,
+                                                 response.reason)
+            return code, " ".join(str(message).split())[:300]
+        if not text or text.startswith("<"):
             text = response.reason or "no message"
         return str(response.status), " ".join(text.split())[:300]
     code = str(doc.get("__type") or doc.get("code") or response.status)

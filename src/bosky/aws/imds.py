@@ -1,13 +1,15 @@
-"""The EC2 instance metadata service (IMDS): IMDSv2 token and reads.
+"""The EC2 instance metadata service (IMDS): the IMDSv2 token, reads, and what they taught.
 
 Facts (EC2 User Guide, "Use instance metadata"): PUT /latest/api/token with a
 TTL header returns a token that every GET carries; 401 means the token is
 missing or expired.  Like the SDKs, a PUT answered 403/404/405 means IMDSv2
 is not offered there and reads go without a token (unless v1 is disabled).
 
-IMDS is link-local: requests never go through an HTTP proxy.  A service
-that did not answer once is not asked again in the same run, so bosky off
-EC2 gives up after one short timeout instead of one per lookup.
+One client serves a whole process: the token is kept until shortly before
+its TTL ends, settled answers (the identity document, tags) are read once,
+and a service that did not answer is not asked again (bosky off EC2 gives up
+after one short timeout, not one per lookup) -- except for `bosky watch`,
+which must poll through hiccups.  IMDS is link-local: never through a proxy.
 """
 
 from bosky import errors
@@ -18,126 +20,113 @@ TOKEN_PATH = "/latest/api/token"
 TOKEN_TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds"
 TOKEN_HEADER = "X-aws-ec2-metadata-token"
 TOKEN_TTL_SECONDS = 21600
-DEFAULT_TIMEOUT = 1.0
+TOKEN_MARGIN_SECONDS = 60.0  # a token this close to its end is replaced before use
 IDENTITY_DOCUMENT = "/latest/dynamic/instance-identity/document"
 PARTITION = "/latest/meta-data/services/partition"
 ROLE_LIST = "/latest/meta-data/iam/security-credentials/"
+USER_DATA = "/latest/user-data"
+LABEL = "instance metadata (IMDS)"
 
 UNREACHABLE_HINT = ("off EC2, pass --instance-id and --region and set AWS credentials in "
                     "the environment; in a container, raise the instance's metadata hop "
                     "limit to 2")
-
-
 REFUSED_HINT = ("is instance metadata turned off for this instance (HttpEndpoint)? Off EC2, "
                 "pass --instance-id and --region and set AWS credentials in the environment")
 
 
-def endpoint_from_env(env):
-    """Base URL: AWS_EC2_METADATA_SERVICE_ENDPOINT, else by endpoint mode (IPv4/IPv6)."""
-    explicit = env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT", "").strip()
-    if explicit:
-        return explicit.rstrip("/")
-    if env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "").lower() == "ipv6":
+def endpoint_for(settings):
+    """Base URL: the configured endpoint, else by endpoint mode (IPv4/IPv6)."""
+    if settings.imds_endpoint:
+        return settings.imds_endpoint
+    if str(settings.imds_endpoint_mode or "").strip().lower() == "ipv6":
         return IPV6_ENDPOINT
     return DEFAULT_ENDPOINT
 
 
-def is_disabled(env):
-    return env.get("AWS_EC2_METADATA_DISABLED", "").strip().lower() == "true"
-
-
-def timeout_from_env(env):
-    try:
-        value = float(env.get("AWS_METADATA_SERVICE_TIMEOUT", DEFAULT_TIMEOUT))
-    except ValueError:
-        raise errors.ValidationError(reason="AWS_METADATA_SERVICE_TIMEOUT must be a number "
-                                            "of seconds")
-    return value if value > 0 else DEFAULT_TIMEOUT
-
-
 class ImdsClient(object):
-    """Reads from IMDS through `send` (transport.send with the env bound)."""
+    """Reads from IMDS with `request` (the transport's); `monotonic` dates the token."""
 
-    def __init__(self, send, env, deadline, log, remember_failures=True):
-        self._send = send
-        self._base = endpoint_from_env(env)
-        self._disabled = is_disabled(env)
-        self._v1_disabled = env.get("AWS_EC2_METADATA_V1_DISABLED", "").lower() == "true"
-        self._timeout = timeout_from_env(env)
-        self._deadline = deadline
-        self._log = log
-        self._token = None        # None: not fetched yet; "": IMDSv1 mode
-        # A run gives up on an IMDS that did not answer once; a long watch must not.
+    def __init__(self, request, settings, monotonic, log, remember_failures=True):
+        import _thread  # the start event's thread may read context while the main one does
+        self._request, self._monotonic, self._log = request, monotonic, log
+        self.base = endpoint_for(settings)
+        self.disabled = settings.imds_disabled
+        self._v1_disabled = settings.imds_v1_disabled
+        self._timeout, self._attempts = settings.imds_timeout, settings.imds_attempts
         self._remember_failures = remember_failures
+        self._token, self._token_until = None, 0.0  # None: not fetched; "": IMDSv1 mode
         self._unreachable = None  # the TransportError seen, if IMDS did not answer
-        self._answers = {}        # path -> (status, body) already read this run
-
-    @property
-    def disabled(self):
-        return self._disabled
+        self._answers = {}        # path -> (status, body) already read by this process
+        self._lock = _thread.allocate_lock()
+        self.token_requests = 0   # for --debug and the tests
 
     @property
     def token_version(self):
         """2 when reads carry an IMDSv2 token, 1 after a v1 fallback, None before any read."""
         return None if self._token is None else (2 if self._token else 1)
 
-    def _request(self, method, path, headers):
-        if self._disabled:
-            raise errors.ImdsError(reason="disabled by AWS_EC2_METADATA_DISABLED=true; pass "
-                                          "--instance-id and --region")
-        if self._unreachable is not None:
-            raise self._unreachable
-        url = self._base + path
-        timeout = self._deadline.timeout_for(self._timeout, "reading instance metadata")
-        try:
-            return self._send(method, url, headers, b"" if method == "PUT" else None,
-                              timeout, "instance metadata (IMDS)", use_proxy=False,
-                              hint=UNREACHABLE_HINT)
-        except errors.TransportError as exc:
-            if self._remember_failures:
-                self._unreachable = exc
-            raise
-
-    def _fetch_token(self):
-        reply = self._request("PUT", TOKEN_PATH, {TOKEN_TTL_HEADER: str(TOKEN_TTL_SECONDS)})
-        if reply.status == 200 and reply.body:
-            self._log("IMDS: got an IMDSv2 token")
-            return reply.body.decode("ascii", "replace").strip()
-        if reply.status in (403, 404, 405) and not self._v1_disabled:
-            self._log("IMDS: token request answered {}, reading without a token (IMDSv1)"
-                      .format(reply.status))
-            return ""
-        raise errors.ImdsError(
-            reason="the token request to {} was answered HTTP {} {}; {}".format(
-                self._base + TOKEN_PATH, reply.status, reply.reason,
-                "IMDSv1 is disabled by AWS_EC2_METADATA_V1_DISABLED"
-                if self._v1_disabled else UNREACHABLE_HINT))
-
-    def get(self, path, optional=False, cache=True):
-        """The body at `path` (bytes); None for a 404 when `optional`.  Answers are
-        remembered for the run (the identity document is read once), unless `cache`
-        is False for values that change (a watcher's polls)."""
-        answer = self._answers.get(path) if cache else None
-        if answer is None:
-            answer = self._fetch(path)
-            # Keep settled answers, but not credentials (they expire) or passing errors.
-            if cache and answer[0] in (200, 404) and \
-                    not (path.startswith(ROLE_LIST) and path != ROLE_LIST):
-                self._answers[path] = answer
+    def get(self, path, deadline, optional=False, cache=True):
+        """The body at `path` (bytes); None for a 404 when `optional`.  Settled answers
+        are kept for the process unless `cache` is False (a watcher's polls); role
+        credentials never are (they expire)."""
+        with self._lock:
+            answer = self._answers.get(path) if cache else None
+            if answer is None:
+                answer = self._fetch(path, deadline)
+                if cache and answer[0] in (200, 404) and \
+                        not (path.startswith(ROLE_LIST) and path != ROLE_LIST):
+                    self._answers[path] = answer
         status, body = answer
         if status == 200:
             return body
         if status == 404 and optional:
             return None
         raise errors.ImdsError(reason="GET {} was answered HTTP {}; {}".format(
-            self._base + path, status, REFUSED_HINT if status == 403 else UNREACHABLE_HINT))
+            self.base + path, status, REFUSED_HINT if status == 403 else UNREACHABLE_HINT))
 
-    def _fetch(self, path):
+    def _send(self, method, path, headers, deadline):
+        if self.disabled:
+            raise errors.ImdsError(reason="disabled by AWS_EC2_METADATA_DISABLED=true; pass "
+                                          "--instance-id and --region")
+        if self._unreachable is not None:
+            raise self._unreachable
+        for attempt in range(1, self._attempts + 1):
+            timeout = deadline.timeout_for(self._timeout, "reading instance metadata")
+            try:
+                return self._request(method, self.base + path, headers, None, timeout, LABEL,
+                                     direct=True, hint=UNREACHABLE_HINT)
+            except errors.TransportError as exc:
+                if attempt == self._attempts:
+                    if self._remember_failures:
+                        self._unreachable = exc
+                    raise
+                self._log("IMDS attempt {} failed: {}".format(attempt, exc))
+
+    def _fetch_token(self, deadline):
+        self.token_requests += 1
+        reply = self._send("PUT", TOKEN_PATH, {TOKEN_TTL_HEADER: str(TOKEN_TTL_SECONDS)},
+                           deadline)
+        token = reply.body.decode("ascii", "replace").strip() if reply.status == 200 else ""
+        if token:
+            self._log("IMDS: got an IMDSv2 token")
+            self._token_until = self._monotonic() + TOKEN_TTL_SECONDS - TOKEN_MARGIN_SECONDS
+            return token
+        if reply.status in (403, 404, 405) and not self._v1_disabled:
+            self._log("IMDS: token request answered {}, reading without a token (IMDSv1)"
+                      .format(reply.status))
+            return ""
+        raise errors.ImdsError(
+            reason="the token request to {} was answered HTTP {} {}; {}".format(
+                self.base + TOKEN_PATH, reply.status, reply.reason,
+                "IMDSv1 is disabled by AWS_EC2_METADATA_V1_DISABLED"
+                if self._v1_disabled else UNREACHABLE_HINT))
+
+    def _fetch(self, path, deadline):
         for attempt in (1, 2):
-            if self._token is None:
-                self._token = self._fetch_token()
+            if self._token is None or (self._token and self._monotonic() > self._token_until):
+                self._token = self._fetch_token(deadline)
             headers = {TOKEN_HEADER: self._token} if self._token else {}
-            reply = self._request("GET", path, headers)
+            reply = self._send("GET", path, headers, deadline)
             if reply.status == 401 and attempt == 1:
                 self._token = None  # expired or refused token: fetch a new one once
                 continue

@@ -11,7 +11,6 @@ import xml.etree.ElementTree as ElementTree
 
 from bosky import errors
 from bosky.aws import query
-from bosky.credentials import Credentials
 
 API_VERSION = "2011-06-15"
 SIGNING_NAME = "sts"
@@ -26,8 +25,9 @@ ERROR_HINTS = {
 }
 
 
-def parse_credentials(body, source):
-    """Credentials from an AssumeRole* reply body."""
+def parse_credentials(body):
+    """{AccessKeyId, SecretAccessKey, SessionToken, Expiration (aware UTC)} from an
+    AssumeRole* reply body; the values are checked by the caller like any others."""
     try:
         node = query.find(ElementTree.fromstring(body), "Credentials")
         values = {name: query.find(node, name).text for name in
@@ -35,9 +35,8 @@ def parse_credentials(body, source):
         expiration = datetime.datetime.strptime(values["Expiration"][:19], "%Y-%m-%dT%H:%M:%S")
     except (ElementTree.ParseError, AttributeError, TypeError, ValueError):
         raise errors.UnexpectedReplyError(service="STS", reason="no credentials in the reply")
-    return Credentials(values["AccessKeyId"], values["SecretAccessKey"], values["SessionToken"],
-                       expiration=expiration.replace(tzinfo=datetime.timezone.utc),
-                       source=source)
+    values["Expiration"] = expiration.replace(tzinfo=datetime.timezone.utc)
+    return values
 
 
 def assume_role(send, url, region, credentials, role, now, timeout):
@@ -50,15 +49,14 @@ def assume_role(send, url, region, credentials, role, now, timeout):
         params.append(("DurationSeconds", role["duration"]))
     body = query.call(send, url, params, "STS AssumeRole", ERROR_HINTS,
                       (credentials, region, SIGNING_NAME, now, timeout))
-    return parse_credentials(body, "role {} assumed with {}".format(role["arn"],
-                                                                    credentials.source))
+    return parse_credentials(body)
 
 
-def assume_role_with_web_identity(send, url, role, token, timeout, origin):
+def assume_role_with_web_identity(send, url, role, token, timeout):
     """AssumeRoleWithWebIdentity: unsigned, the token file's contents as the identity."""
     params = [("Action", "AssumeRoleWithWebIdentity"), ("Version", API_VERSION),
               ("RoleArn", role["arn"]), ("RoleSessionName", role["session_name"]),
               ("WebIdentityToken", token)]
     body = query.call(send, url, params, "STS AssumeRoleWithWebIdentity", ERROR_HINTS,
                       (None, None, SIGNING_NAME, None, timeout))
-    return parse_credentials(body, "web identity role {} ({})".format(role["arn"], origin))
+    return parse_credentials(body)

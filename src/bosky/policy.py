@@ -1,0 +1,45 @@
+"""The IAM policy `bosky --permissions` prints: one statement per feature, scoped to the
+bus, region, project (events:source), group and buckets bosky was told about."""
+
+import json
+
+from bosky import events
+from bosky.aws import endpoints
+from bosky.settings import DEFAULT_PROJECT
+
+
+def event_bus_arn(event_bus, region):
+    """The bus ARN a policy should name; wildcards where bosky cannot know the value."""
+    if event_bus and events.EVENT_BUS_ARN.match(event_bus):
+        return event_bus
+    partition = endpoints.partition_for_region(region)[0] if region else "aws"
+    return "arn:{}:events:{}:*:event-bus/{}".format(partition, region or "*",
+                                                    event_bus or "default")
+
+
+def autoscaling_group_arn(group, region):
+    partition = endpoints.partition_for_region(region)[0] if region else "aws"
+    return "arn:{}:autoscaling:{}:*:autoScalingGroup:*:autoScalingGroupName/{}".format(
+        partition, region or "*", group or "*")
+
+
+def permissions_policy(settings):
+    """The IAM policy bosky's features need, as pretty JSON text: one statement each."""
+    statement = {
+        "Sid": "BoskyPutEvents",
+        "Effect": "Allow",
+        "Action": "events:PutEvents",
+        "Resource": event_bus_arn(settings.event_bus, settings.region),
+    }
+    if settings.project != DEFAULT_PROJECT:
+        # Lets the role send only this project's events (EventBridge condition key).
+        statement["Condition"] = {"StringEquals": {"events:source": settings.project}}
+    lifecycle = {
+        "Sid": "BoskyLifecycleHooks",  # --complete-lifecycle, bosky lifecycle, bosky watch
+        "Effect": "Allow",
+        "Action": ["autoscaling:CompleteLifecycleAction",
+                   "autoscaling:RecordLifecycleActionHeartbeat"],
+        "Resource": autoscaling_group_arn(settings.group, settings.region),
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement, lifecycle]}
+    return json.dumps(policy, indent=2)
