@@ -4,6 +4,7 @@ Through the built .pyz where the input comes from outside (flags, environment,
 files, a misbehaving service); as pure functions where only a reply's shape matters.
 """
 
+import subprocess
 import sys
 
 import pytest
@@ -162,3 +163,98 @@ def test_sts_replies_without_credentials_are_errors(body):
     with pytest.raises(errors.UnexpectedReplyError) as caught:
         sts.parse_credentials(body)
     assert "no credentials in the reply" in str(caught.value)
+
+
+# -- values from the outside world that cannot be used: one line, never a traceback ----
+
+@pytest.mark.parametrize("name,value,words", [
+    ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "127.0.0.1:1", "invalid instance metadata endpoint"),
+    ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://", "invalid instance metadata endpoint"),
+    ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:99999",
+     "invalid instance metadata endpoint"),
+    ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:99999/creds",
+     "AWS_CONTAINER_CREDENTIALS_FULL_URI 'http://127.0.0.1:99999/creds' is not a usable URL"),
+    ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.attacker.invalid/creds",
+     "is not allowed: it must be https, or http to a loopback address"),
+])
+def test_an_address_bosky_cannot_use_is_exit_2_naming_its_variable(pyz, eventbridge, name,
+                                                                   value, words):
+    env = {name: value}
+    if name.startswith("AWS_CONTAINER"):
+        args = ["x", "--instance-id", INSTANCE]
+    else:
+        args = ["x"]
+        env.update(ENV_KEYS)
+    result = run_pyz(pyz, args, dict(base_env(AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url,
+                                              AWS_REGION="us-east-1"), **env))
+    assert result.returncode == 2 and words in one_line(result)
+    assert eventbridge.requests == []
+
+
+@pytest.mark.parametrize("name", ["AWS_SESSION_TOKEN", "AWS_SECRET_ACCESS_KEY"])
+def test_environment_keys_that_are_not_utf8_are_named_not_sent(pyz, eventbridge, name):
+    env = {k.encode(): v.encode() for k, v in base_env(
+        AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, AWS_REGION="us-east-1",
+        **ENV_KEYS).items()}
+    env[name.encode()] = b"IQoJb3JpZ2lu\xffEXAMPLE"
+    result = subprocess.run([sys.executable, pyz, "x", "--instance-id", INSTANCE], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert result.returncode == 2
+    assert one_line(result).strip() == ("bosky: error: {} holds characters that are not ASCII "
+                                         "(or bytes that are not UTF-8); set it to the value "
+                                         "alone".format(name))
+    assert eventbridge.requests == []
+
+
+def test_an_integer_access_key_from_imds_is_a_clear_error(pyz, eventbridge):
+    imds = standins.ImdsStandIn().start()
+    path = "/latest/meta-data/iam/security-credentials/" + standins.ROLE_NAME
+    imds.paths[path] = imds.paths[path].replace('"{}"'.format(standins.TEST_KEY_ID), "12345")
+    try:
+        result = run_pyz(pyz, ["x"], base_env(imds.url, AWS_ENDPOINT_URL_EVENTBRIDGE=
+                                              eventbridge.url))
+    finally:
+        imds.stop()
+    assert result.returncode == 1
+    assert "AccessKeyId is not a string (int); it must be one line of ASCII text" in \
+        one_line(result)
+
+
+def test_an_integer_access_key_from_credential_process_is_a_clear_error(pyz, eventbridge,
+                                                                      tmp_path):
+    config = tmp_path / "config"
+    config.write_text("[default]\ncredential_process = {} -c \"print('{{\\\"Version\\\": 1, "
+                      "\\\"AccessKeyId\\\": 7, \\\"SecretAccessKey\\\": \\\"s\\\"}}')\"\n"
+                      .format(sys.executable))
+    result = bosky(pyz, eventbridge, ["x", "--instance-id", INSTANCE],
+                   AWS_CONFIG_FILE=str(config))
+    assert result.returncode == 1 and "AccessKeyId is not a string (int)" in one_line(result)
+
+
+@pytest.mark.parametrize("where", ["imds", "profile"])
+def test_a_region_that_could_become_a_host_is_refused_from_every_source(pyz, eventbridge,
+                                                                       tmp_path, where):
+    hostile_region = "x@127.0.0.1:9#"
+    if where == "imds":
+        imds = standins.ImdsStandIn(document=standins.identity_document(
+            region=hostile_region)).start()
+        try:
+            result = run_pyz(pyz, ["x"], base_env(imds.url, **ENV_KEYS))
+        finally:
+            imds.stop()
+        assert result.returncode == 1
+    else:
+        config = tmp_path / "config"
+        config.write_text("[default]\nregion = {}\n".format(hostile_region))
+        result = run_pyz(pyz, ["x", "--instance-id", INSTANCE],
+                         base_env(AWS_CONFIG_FILE=str(config), **ENV_KEYS))
+        assert result.returncode == 2
+    assert "invalid region 'x@127.0.0.1:9#'" in one_line(result)
+
+
+def test_a_proxy_password_with_an_unencoded_slash_is_never_printed(pyz, eventbridge):
+    result = run_pyz(pyz, ["x", "--instance-id", INSTANCE, "--no-spool"],
+                     proxied(eventbridge, "http://ops:pa/ss@127.0.0.1:9"))
+    assert result.returncode == 2
+    line = one_line(result)
+    assert "http://ops:****@127.0.0.1:9" in line and "pa/ss" not in line and "ss@" not in line

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -355,3 +356,126 @@ def test_trap_calls_bosky_through_the_interpreter_and_file_that_printed_it(pyz, 
     assert expected in script and "--project 'web app'" in script
     custom = run_pyz(installed, ["trap", "--command", "bosky"], base_env()).stdout.decode()
     assert "  bosky --no-fail --exit-code" in custom
+
+
+# -- run-parts names, links and odd bytes -------------------------------------------------
+
+def test_run_parts_follows_run_parts_names_and_says_what_it_skipped(pyz, eventbridge,
+                                                                    tmp_path):
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    for name in ("10-setup.sh", "20-app", "20-app~", "30-db.rpmsave", "40-x.dpkg-old",
+                 ".50-hidden", "60-bad name", "70-job.swp"):
+        part = bundle / name
+        part.write_text("#!/bin/sh\necho {} ran\n".format(name))
+        part.chmod(0o755)
+    os.symlink(str(tmp_path / "nowhere"), str(bundle / "15-broken-link"))
+    os.symlink(str(tmp_path / "nowhere"), str(bundle / ".dot-broken-link"))
+    result = run_pyz(pyz, ["run-parts", "--verbose", "--instance-id", INSTANCE, str(bundle)],
+                     env_for(eventbridge))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"10-setup.sh ran\n20-app ran\n"
+    skipped = sorted(re.match(r"bosky: run-parts: skipped (.*?): ", line).group(1)
+                     for line in result.stderr.decode().splitlines())
+    assert skipped == sorted(["15-broken-link", "20-app~", "30-db.rpmsave", "40-x.dpkg-old",
+                              ".50-hidden", "60-bad name", "70-job.swp", ".dot-broken-link"])
+    for line in ("skipped 15-broken-link: a broken symlink",
+                 "skipped 20-app~: a backup or package-manager file",
+                 "skipped 60-bad name: its name is not ASCII letters, digits, _, - and ."):
+        assert "bosky: run-parts: " + line in result.stderr.decode()
+
+
+def test_without_verbose_run_parts_skips_quietly(pyz, eventbridge, tmp_path):
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "10-a~").write_text("#!/bin/sh\necho backup\n")
+    os.symlink(str(tmp_path / "nowhere"), str(bundle / "20-broken"))
+    result = run_pyz(pyz, ["run-parts", "--instance-id", INSTANCE, str(bundle)],
+                     env_for(eventbridge))
+    assert result.returncode == 0 and result.stderr == b"" and result.stdout == b""
+
+
+def test_bytes_that_are_not_utf8_in_a_command_line_lose_no_event(pyz, eventbridge):
+    env = {k.encode(): v.encode() for k, v in env_for(eventbridge).items()}
+    argv = [PY.encode(), pyz.encode(), b"run", b"--instance-id", INSTANCE.encode(), b"--",
+            b"/bin/echo", b"caf\xe9 \xff"]
+    result = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            timeout=60)
+    assert result.returncode == 0 and result.stderr == b"", result.stderr
+    assert result.stdout == b"caf\xe9 \xff\n"  # the command itself got the bytes as given
+    assert [d["Status"] for d in details(eventbridge)] == ["start", "pass"]
+    assert details(eventbridge)[1]["Command"] == ["/bin/echo", "caf\ufffd \ufffd"]
+
+
+def test_the_start_event_is_never_overtaken_by_the_finish(pyz, eventbridge):
+    # The start's request is slow to be answered; the command ends at once.  A consumer that
+    # keeps the latest status must see the finish last.
+    eventbridge.slow_statuses = {"start": 1.5}
+    result = bosky_run(pyz, eventbridge, "--", "true")
+    assert result.returncode == 0, result.stderr
+    assert [d["Status"] for d in details(eventbridge)] == ["start", "pass"]
+
+
+def test_a_start_event_still_pending_goes_in_the_finishs_request_ahead_of_it(pyz, eventbridge):
+    eventbridge.script = ["500", "500", "500", "500"]  # the start cannot get through at first
+    result = bosky_run(pyz, eventbridge, "--", "sh", "-c", "sleep 0.2")
+    assert result.returncode == 0, result.stderr
+    assert [d["Status"] for d in details(eventbridge)] == ["start", "pass"]
+    last = json.loads(eventbridge.requests[-1].body.decode())["Entries"]
+    assert [json.loads(e["Detail"])["Status"] for e in last] == ["start", "pass"]
+
+
+# -- traps that compose --------------------------------------------------------------------
+
+def bash_script(pyz, eventbridge, tmp_path, body, trap_args="--on-exit", before=""):
+    script = tmp_path / "userdata.sh"
+    script.write_text("#!/bin/bash\n{}\neval \"$({} {} trap {})\"\n{}".format(
+        before, PY, pyz, trap_args, body))
+    return subprocess.run(["bash", str(script)], env=env_for(eventbridge, BOSKY_INSTANCE_ID=
+                                                             INSTANCE),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+
+
+def test_the_scripts_own_exit_and_err_traps_still_run(pyz, eventbridge, tmp_path):
+    work = tmp_path / "work"
+    before = ('set -euo pipefail\ntmp={}; mkdir -p "$tmp"\n'
+              'trap \'echo cleaned rc=$?; rm -rf "$tmp"\' EXIT\n'
+              'trap \'echo own-err-trap rc=$?\' ERR\n').format(work)
+    result = bash_script(pyz, eventbridge, tmp_path, "false\necho never\n", before=before)
+    assert result.returncode == 1
+    assert result.stdout == b"own-err-trap rc=1\ncleaned rc=1\n"
+    assert not work.exists()  # the cleanup the user wrote ran
+    assert [d["Status"] for d in details(eventbridge)] == ["fail"]  # and bosky reported once
+
+
+def test_a_clean_exit_runs_the_scripts_cleanup_after_the_pass_event(pyz, eventbridge,
+                                                                    tmp_path):
+    before = "trap 'echo cleanup' EXIT"
+    result = bash_script(pyz, eventbridge, tmp_path, "echo working\n", before=before)
+    assert result.returncode == 0 and result.stdout == b"working\ncleanup\n"
+    assert [d["Status"] for d in details(eventbridge)] == ["pass"]
+
+
+def test_evaluating_the_trap_twice_reports_once(pyz, eventbridge, tmp_path):
+    body = 'eval "$({} {} trap --on-exit)"\nfalse\n'.format(PY, pyz)
+    result = bash_script(pyz, eventbridge, tmp_path, body, before="set -e")
+    assert result.returncode == 1
+    assert [d["Status"] for d in details(eventbridge)] == ["fail"]
+
+
+def test_with_set_E_a_failure_inside_command_substitution_is_one_event(pyz, eventbridge,
+                                                                       tmp_path):
+    body = 'value=$(echo partial; false)\necho never\n'
+    result = bash_script(pyz, eventbridge, tmp_path, body, before="set -eE")
+    assert result.returncode == 1 and b"never" not in result.stdout
+    [failed] = details(eventbridge)
+    assert failed["Status"] == "fail" and "value=$(echo partial; false)" in \
+        failed["FailedCommand"]
+
+
+def test_a_trap_set_after_the_eval_can_keep_boskys(pyz, eventbridge, tmp_path):
+    # As the README says: call __bosky_on_exit from your own EXIT trap to keep both.
+    body = "trap 'echo mine; __bosky_on_exit' EXIT\necho working\n"
+    result = bash_script(pyz, eventbridge, tmp_path, body)
+    assert result.returncode == 0 and result.stdout == b"working\nmine\n"
+    assert [d["Status"] for d in details(eventbridge)] == ["pass"]

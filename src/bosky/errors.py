@@ -179,10 +179,18 @@ class Terminated(BaseException):
 def describe(problem):
     """The one stderr line for a problem: a BoskyError, any other exception (a bug), or
     a message.  cli.main prints it before exiting; `bosky run` and the watcher print it
-    for a report that failed without ending the step."""
+    for a report that failed without ending the step.  Text a server sent may hold line
+    breaks or control characters: they are escaped, so it stays one line."""
     if isinstance(problem, BoskyError):
-        return "bosky: {}: {}".format(problem.label, problem.message)
-    if isinstance(problem, Exception):
-        return "bosky: internal error: {}: {}; rerun with --debug and report it".format(
+        line = "bosky: {}: {}".format(problem.label, problem.message)
+    elif isinstance(problem, Exception):
+        line = "bosky: internal error: {}: {}; rerun with --debug and report it".format(
             problem.__class__.__name__, problem)
-    return "bosky: error: {}".format(problem)
+    else:
+        line = "bosky: error: {}".format(problem)
+    return one_line(line)
+
+
+def one_line(text):
+    """`text` with every line break and control character written as an escape."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

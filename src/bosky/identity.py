@@ -82,7 +82,10 @@ def parse_identity_document(body):
         raise errors.ImdsError(reason="the identity document's instanceId {!r} or accountId "
                                       "{!r} is not EC2's; pass --instance-id".format(
                                           instance_id[:40], account_id[:20]))
-    endpoints.check_region(region, "the IMDS identity document")
+    try:
+        endpoints.check_region(region, "the IMDS identity document")
+    except errors.ValidationError as exc:
+        raise errors.ImdsError(reason="{}; pass --region".format(exc.message))
     return values
 
 

@@ -116,10 +116,10 @@ def skip_reason(name, path):
     """Why run-parts does not run `path`, or None when it does."""
     if name.startswith("."):
         return "a dotfile"
-    if not PART_NAME.fullmatch(name):
-        return "its name is not ASCII letters, digits, _, - and ."
     if name.endswith(SKIPPED_SUFFIXES):
         return "a backup or package-manager file"
+    if not PART_NAME.fullmatch(name):
+        return "its name is not ASCII letters, digits, _, - and ."
     try:
         info = os.stat(path)
     except OSError as exc:

@@ -47,6 +47,13 @@ def verify_sigv4(request, secrets, host):
     return None
 
 
+def _status(entry):
+    try:
+        return json.loads(entry["Detail"]).get("Status")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 class EventBridgeStandIn(StandIn):
     """PutEvents as EventBridge answers it, with faults on demand.
 
@@ -61,6 +68,10 @@ class EventBridgeStandIn(StandIn):
     clock_offset: seconds the service's clock is ahead; it sends a Date header and,
     like AWS, refuses signatures more than 5 minutes from its clock.
     rate_limit: requests accepted per second; the rest are throttled.
+    missing_buses: bus names that do not exist: a request naming one is refused whole
+    with ResourceNotFoundException, as EventBridge does.
+    slow_statuses: {detail Status: seconds} to wait before answering a request carrying
+    an entry with that status (to let a later request overtake it).
     `region` and `token` are what a correctly signed request must carry.
     """
 
@@ -73,6 +84,7 @@ class EventBridgeStandIn(StandIn):
         self.entry_error = ("ThrottlingException", "Rate exceeded")
         self.error_status, self.error_type = 400, "AccessDeniedException"
         self.error_message = "User is not authorized to perform: events:PutEvents"
+        self.missing_buses, self.slow_statuses = set(), {}
         self.accepted = []  # entries that passed every check, with their EventIds
         self.throttled = 0  # requests answered ThrottlingException
         self._lock = threading.Lock()
@@ -152,6 +164,12 @@ class EventBridgeStandIn(StandIn):
         if mode == "garbage":
             return self._reply(200, b"<html>proxy says hi</html>")
         entries = json.loads(request.body.decode("utf-8"))["Entries"]
+        gone = [e.get("EventBusName") for e in entries if e.get("EventBusName") in
+                self.missing_buses]
+        if gone:
+            return self._error(400, "ResourceNotFoundException",
+                               "Event bus {} does not exist.".format(gone[0]))
+        time.sleep(max([self.slow_statuses.get(_status(e), 0) for e in entries] or [0]))
         with self._lock:
             failing = self.entry_failures.pop(0) if self.entry_failures else (
                 set(range(len(entries))) if mode == "partial" else set())
