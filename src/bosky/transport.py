@@ -22,11 +22,30 @@ What the standard library does not give, bosky adds around it:
 import http.client
 import socket
 import ssl
-import urllib.request
-from urllib.error import HTTPError, URLError
+import sys
 from urllib.parse import urlsplit
 
-from bosky import __version__, bounded, errors, urls
+
+def _import_urllib_request():
+    """urllib.request, without the bz2 and lzma modules its import of tempfile (through
+    shutil) would load: their libraries are 0.4 MiB of an emit's peak memory, and no
+    request needs them.  Nothing stays blocked: a later `import bz2` works."""
+    blocked = [name for name in ("bz2", "lzma") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None
+    try:
+        import urllib.request
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    return urllib.request
+
+
+urllib_request = _import_urllib_request()
+from urllib.error import HTTPError, URLError  # noqa: E402
+
+from bosky import __version__, bounded, errors, urls  # noqa: E402
 
 MAX_REPLY_BYTES = 1024 * 1024
 USER_AGENT = "bosky/{}".format(__version__)
@@ -171,7 +190,7 @@ class Transport(object):
 
     def _open(self, method, url, headers, body, budget, proxy, trust, follow_redirects,
               failure):
-        request = urllib.request.Request(url, data=body, headers=headers, method=method)
+        request = urllib_request.Request(url, data=body, headers=headers, method=method)
         request.budget = budget
         opener = self._opener(urlsplit(url).scheme, proxy, trust, follow_redirects)
         try:
@@ -187,13 +206,15 @@ class Transport(object):
     def _opener(self, scheme, proxy, trust, follow_redirects):
         key = (scheme, proxy, tuple(sorted(trust.items())), follow_redirects)
         if key not in self._openers:
-            opener = urllib.request.OpenerDirector()
+            opener = urllib_request.OpenerDirector()
             opener.addheaders = [("User-Agent", USER_AGENT)]
             # No HTTPErrorProcessor: every status comes back as a reply, none as an exception.
-            handlers = [urllib.request.ProxyHandler({scheme: proxy} if proxy else {}),
-                        bounded.HTTPHandler(), bounded.HTTPSHandler(context=self._context(trust))]
+            handlers = [urllib_request.ProxyHandler({scheme: proxy} if proxy else {}),
+                        bounded.HTTPHandler()]
+            if scheme == "https" or follow_redirects:  # a TLS context costs up to 70 ms
+                handlers.append(bounded.HTTPSHandler(context=self._context(trust)))
             if follow_redirects:
-                handlers += [urllib.request.HTTPErrorProcessor(), bounded.SafeRedirects(),
+                handlers += [urllib_request.HTTPErrorProcessor(), bounded.SafeRedirects(),
                              bounded.KeepErrorReplies()]
             for handler in handlers:
                 opener.add_handler(handler)
