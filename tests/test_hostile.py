@@ -209,3 +209,33 @@ def test_a_stdin_message_is_not_read_past_the_event_limit(pyz, eventbridge):
         feeder.wait()
     assert result.returncode == 2 and time.monotonic() - started < 5
     assert "over 262144 bytes" in one_line(result) and eventbridge.requests == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/bin/unshare"),
+                    reason="needs root and unshare for a private /etc/resolv.conf")
+def test_a_name_lookup_that_never_ends_is_abandoned_at_the_deadline(pyz, tmp_path, spool_dir):
+    # A mount namespace of its own whose resolv.conf names a DNS server that never answers
+    # (a loopback socket that reads and stays silent): the system resolver alone would wait
+    # 5 s x 2 attempts.  Nothing outside this test's namespace is touched.
+    import socket
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.2\noptions timeout:5 attempts:2\n")
+    dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        dns.bind(("127.0.0.2", 53))
+    except OSError:
+        pytest.skip("127.0.0.2:53 is taken here")
+    env = base_env(AWS_ENDPOINT_URL_EVENTBRIDGE="http://events.never-resolves.invalid/",
+                   AWS_REGION="us-east-1", **ENV_KEYS)
+    script = 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"'
+    started = time.monotonic()
+    try:
+        result = subprocess.run(["unshare", "--mount", "sh", "-c", script, "sh", str(resolv),
+                                 sys.executable, pyz, "--fail", "x", "--instance-id",
+                                 INSTANCE, "--timeout", "2"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, timeout=60)
+    finally:
+        dns.close()
+    assert time.monotonic() - started < 2 + SLACK, result.stderr
+    assert result.returncode == 75 and "timed out" in one_line(result)
+    assert len(spooled(spool_dir)) == 1
