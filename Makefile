@@ -40,6 +40,7 @@ clean:
 bench: $(PYZ)
 	$(PYTHON) bench/startup.py
 	$(PYTHON) bench/delivery.py
+	$(PYTHON) bench/transfer.py
 
 # Reproducible: a second build of the same sources must give the same bytes.
 verify: $(PYZ)

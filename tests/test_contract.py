@@ -88,6 +88,7 @@ def test_a_new_command_is_one_module_and_one_name():
 NOT_FOR_A_PLAIN_EMIT = ("xml.etree.ElementTree", "configparser", "subprocess", "shlex",
                         "bosky.aws.sts", "bosky.spool", "bosky.backlog", "bosky.context",
                         "bosky.steps", "bosky.child", "bosky.watch", "bosky.doctor",
+                        "bosky.aws.s3", "bosky.s3client", "bosky.transfer", "bosky.localfiles",
                         "encodings.idna", "uuid") + (
                             ("threading",) if sys.version_info >= (3, 9) else ())
 

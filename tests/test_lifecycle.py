@@ -151,10 +151,10 @@ def test_run_abandons_the_launch_hook_when_the_command_fails(pyz, asg, eventbrid
 
 # -- bosky watch ------------------------------------------------------------------------
 
-def start_watch(pyz, asg, eventbridge, imds, *args):
+def start_watch(pyz, asg, eventbridge, imds, *args, s3_url=None):
     command = [sys.executable, pyz, "watch", "--interval", "0.1"] + list(args)
     env = env_for(asg, eventbridge, imds.url, AWS_ACCESS_KEY_ID=None,
-                  AWS_SECRET_ACCESS_KEY=None)
+                  AWS_SECRET_ACCESS_KEY=None, AWS_ENDPOINT_URL_S3=s3_url)
     env.pop("AWS_ACCESS_KEY_ID", None)
     env.pop("AWS_SECRET_ACCESS_KEY", None)
     eventbridge.token = "IQoJb3JpZ2luX2VjEXAMPLE"
@@ -228,3 +228,35 @@ def test_sigterm_ends_the_watch_cleanly(pyz, asg, eventbridge, imds_server):
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)
     assert proc.returncode == 0 and eventbridge.requests == [] and asg.calls == []
+
+
+@pytest.mark.parametrize("script,sha256,ran", [
+    (b"#!/bin/sh\necho shipped from the bucket\n", "right", True),
+    (b"echo no shebang, run by sh\n", None, True),
+    (b"#!/bin/sh\necho tampered\n", "wrong", False),
+])
+def test_watch_fetches_its_s3_script_when_termination_starts(pyz, asg, eventbridge, script,
+                                                             sha256, ran):
+    import hashlib
+    bucket = standins.S3StandIn().start()
+    imds = standins.ImdsStandIn(tags=GROUP_TAGS).start()
+    imds.paths[TARGET_STATE] = "InService"
+    bucket.objects[("ops", "on-terminate.sh")] = b"#!/bin/sh\necho old version\n"
+    digest = hashlib.sha256(script if sha256 == "right" else b"other").hexdigest()
+    extra = ["--on-terminate-sha256", digest] if sha256 else []
+    try:
+        proc = start_watch(pyz, asg, eventbridge, imds, "--hook", "drain", "--on-terminate",
+                           "s3://ops/on-terminate.sh", *extra, s3_url=bucket.url)
+        # Changed in the bucket after the watch started: the version fetched at termination
+        # is the one that runs (the seed's daemon works this way).
+        later(0.3, lambda: bucket.objects.__setitem__(("ops", "on-terminate.sh"), script))
+        later(0.8, lambda: imds.paths.__setitem__(TARGET_STATE, "Terminated"))
+        out, err = proc.communicate(timeout=60)
+    finally:
+        imds.stop()
+        bucket.stop()
+    assert proc.returncode == 0, err
+    assert out == (script.splitlines()[-1].split(b"echo ")[1] + b"\n" if ran else b"")
+    assert statuses(eventbridge) == (["terminating", "start", "pass"] if ran else
+                                     ["terminating", "fail"])
+    assert asg.calls[-1][1]["LifecycleActionResult"] == "CONTINUE"  # termination goes on

@@ -94,7 +94,7 @@ def load_settings(args, world, command):
     file_values = read_config_file(path, explicit=args.config is not None)
     aws_files = profiles.load_profile_files(world.env, world.home, world.read_text)
     resolved = settings.resolve(vars(args), world.env, file_values, path, aws_files,
-                                command.ENDPOINT_SERVICE)
+                                command.ENDPOINT_SERVICE, getattr(command, "SETTINGS", None))
     world.log("AWS profile {} from {}{}".format(
         resolved.profile, resolved.origin["profile"],
         " (" + ", ".join(aws_files.sources) + ")" if aws_files.sources

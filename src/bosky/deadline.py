@@ -42,6 +42,10 @@ class Deadline(object):
     def remaining(self):
         return max(0.0, self._end - self._clock())
 
+    def within(self, seconds):
+        """A deadline ending `seconds` from now, or with this one if that is sooner."""
+        return Deadline(max(0.0, min(seconds, self.remaining())), self._clock)
+
     def timeout_for(self, cap, doing):
         """The timeout for the next request: at most `cap`, never past the deadline.
 

@@ -1,5 +1,6 @@
 """The IAM policy `bosky --permissions` prints: one statement per feature, scoped to the
-bus, region, project (events:source), group and buckets bosky was told about."""
+bus, region, project (events:source), group and buckets (--bucket) bosky was told about.
+SSE-KMS objects also need kms:Decrypt (reads) or kms:GenerateDataKey (writes) on their key."""
 
 import json
 
@@ -41,5 +42,20 @@ def permissions_policy(settings):
                    "autoscaling:RecordLifecycleActionHeartbeat"],
         "Resource": autoscaling_group_arn(settings.group, settings.region),
     }
-    policy = {"Version": "2012-10-17", "Statement": [statement, lifecycle]}
+    statements = [statement, lifecycle]
+    for bucket in settings.buckets:
+        statements += bucket_statements(bucket, settings.region)
+    policy = {"Version": "2012-10-17", "Statement": statements}
     return json.dumps(policy, indent=2)
+
+
+def bucket_statements(bucket, region):
+    """bosky s3 cp and bootstrap: objects in, objects out, failed uploads aborted; and
+    ListBucket, without which S3 answers a missing key AccessDenied instead of NoSuchKey."""
+    partition = endpoints.partition_for_region(region)[0] if region else "aws"
+    sid = "".join(c for c in bucket.title() if c.isalnum())
+    return [{"Sid": "BoskyS3Objects" + sid, "Effect": "Allow",
+             "Action": ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+             "Resource": "arn:{}:s3:::{}/*".format(partition, bucket)},
+            {"Sid": "BoskyS3MissingKeysSaySo" + sid, "Effect": "Allow",
+             "Action": "s3:ListBucket", "Resource": "arn:{}:s3:::{}".format(partition, bucket)}]

@@ -145,9 +145,13 @@ def choose_profile(flags, env_map, file_values, config_path, aws_files):
     return name or "default", origin or "default", values or {}
 
 
-def resolve(flags, env_map, file_values, config_path, aws_files, endpoint_service="events"):
+def resolve(flags, env_map, file_values, config_path, aws_files, endpoint_service="events",
+            own=None):
     """Settings from the flags (dict; None = not given), environment, bosky's config file
-    and the AWS files.  `endpoint_service` is the service --endpoint-url points at."""
+    and the AWS files.  `endpoint_service` is the service --endpoint-url points at; `own`
+    is {setting: (table, default)} for a command whose setting means something else (the
+    deadline of an S3 transfer is not an event's: only its own flag sets it)."""
+    own = own or {}
     name, profile_origin, profile_values = choose_profile(flags, env_map, file_values,
                                                           config_path, aws_files)
     sources = _Sources(flags, env_map, file_values, config_path, name, profile_values)
@@ -157,9 +161,10 @@ def resolve(flags, env_map, file_values, config_path, aws_files, endpoint_servic
               "skip_env_credentials": profile_origin in ("--profile", config_path)}
     origin = {"profile": profile_origin}
     for setting, table in PRECEDENCE.items():
+        table, default = own.get(setting, (table, DEFAULTS.get(setting)))
         value, where = sources.first(setting, table)
         if value is None:
-            value, where = DEFAULTS.get(setting), "default"
+            value, where = default, "default"
         values[setting], origin[setting] = value, where
     _check(values, origin)
     values["endpoints"] = {service: endpoint_override(service, sources, flags, values,
@@ -170,6 +175,7 @@ def resolve(flags, env_map, file_values, config_path, aws_files, endpoint_servic
     values["details"] = events.parse_detail_options(flags.get("details"))
     values["complete_lifecycle"] = flags.get("complete_lifecycle")
     values["group"] = flags.get("group")
+    values["buckets"] = list(flags.get("buckets") or ())
     return Settings(values, origin)
 
 

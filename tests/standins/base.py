@@ -63,6 +63,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b'{"FailedEntryCount": 0, "Entr')
             self.wfile.flush()
             status = "reset"
+        if isinstance(status, tuple) and status[0] == "cut-body":  # (_, status): part of
+            self.send_response(status[1])                         # the body, then the end
+            for name, value in reply_headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(reply)
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)  # a clean close, short of the length
+            self.close_connection = True
+            return
         if status == "reset":  # close with RST: the client sees a reset, not a reply
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                        struct.pack("ii", 1, 0))
@@ -75,7 +85,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(reply)
 
-    do_GET = do_PUT = do_POST = _handle
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
 
 
 class ServerThread(object):

@@ -114,11 +114,20 @@ def authorization_header(access_key_id, scope, signed_headers, sig):
         ALGORITHM, access_key_id, scope, signed_headers, sig)
 
 
-def sign_request(method, url, headers, body, credentials, region, service, now):
+def s3_canonical_uri(path):
+    """S3's URI line: the path exactly as sent (already encoded once), no normalising."""
+    return path or "/"
+
+
+def sign_request(method, url, headers, body, credentials, region, service, now,
+                 content_sha256=None):
     """Return the headers to send: `headers` plus Host, date, token, Authorization.
 
     `headers` is a dict of the request's own headers (Content-Type,
-    X-Amz-Target, ...); `now` is the UTC datetime to sign with.
+    X-Amz-Target, ...); `now` is the UTC datetime to sign with.  Given
+    `content_sha256` (the body's hex SHA-256, which S3 wants on every request
+    as x-amz-content-sha256), the request is signed the S3 way: that value is
+    sent, signed, and is the payload line, and the path is signed as sent.
     """
     request_date = amz_date(now)
     signed = dict(headers)
@@ -127,9 +136,14 @@ def sign_request(method, url, headers, body, credentials, region, service, now):
     if credentials.session_token:
         signed["X-Amz-Security-Token"] = credentials.session_token
     parts = urlsplit(url)
+    if content_sha256 is None:
+        uri, body_hash = canonical_uri(parts.path), payload_hash(body)
+    else:
+        signed["X-Amz-Content-SHA256"] = content_sha256
+        uri, body_hash = s3_canonical_uri(parts.path), content_sha256
     block, signed_names = canonical_headers(signed.items())
-    canonical = canonical_request(method, canonical_uri(parts.path), canonical_query(parts.query),
-                                  block, signed_names, payload_hash(body))
+    canonical = canonical_request(method, uri, canonical_query(parts.query), block,
+                                  signed_names, body_hash)
     scope = credential_scope(request_date[:8], region, service)
     key = signing_key(credentials.secret_access_key, request_date[:8], region, service)
     sig = signature(key, string_to_sign(request_date, scope, canonical))

@@ -35,6 +35,8 @@ CLOCK_TOLERANCE_SECONDS = 60.0
 
 
 def add_arguments(parser):
+    parser.add_argument("--bucket", metavar="NAME",
+                        help="also say where bosky s3 cp would send this bucket's requests")
     options.add_aws(parser)
     options.add_common(parser)
 
@@ -127,6 +129,13 @@ class Checks(object):
                                                                             self.target.url))
         return "{:+.1f} s against {}".format(-offset, self.target.url)
 
+    def bucket(self, name):
+        from bosky.aws import s3
+        from bosky.s3client import Bucket
+        s3.parse_url("s3://{}/-".format(name))  # the bucket's name, checked
+        return "s3://{} -> {}".format(name, Bucket(self.session, name, self.deadline)
+                                      .describe())
+
     def signing(self):
         if self.credentials is None:
             raise errors.NoCredentialsError(reason="see the credentials line above")
@@ -143,8 +152,8 @@ class Checks(object):
 
 
 def system_trust(env):
-    from bosky import transport
-    directory = transport.trust_for(None, env).get("capath")
+    from bosky import trust
+    directory = trust.trust_for(None, env).get("capath")
     return "the system's trusted CAs" + (", looked up in {} first".format(directory)
                                          if directory else "")
 
@@ -173,6 +182,8 @@ def run(args, session):
         report.check("reach", checks.reach)
         report.check("clock", checks.clock, required=False)
         report.check("signing", checks.signing)
+    if args.bucket:
+        report.check("s3", lambda: checks.bucket(args.bucket))
     if report.first_failure is not None:
         raise report.first_failure
     world.stdout.write("bosky doctor: an event could be sent\n")

@@ -82,6 +82,9 @@ def add_arguments(parser):
     info = parser.add_argument_group("information")
     info.add_argument("--permissions", action="store_true",
                       help="print the IAM policy bosky needs")
+    info.add_argument("--bucket", dest="buckets", action="append", metavar="NAME",
+                      help="with --permissions: add what bosky s3 cp and bootstrap need on "
+                           "this bucket (repeatable)")
     info.add_argument("--generate-config", action="store_true",
                       help="print a commented config file")
     info.add_argument("--version", action="store_true", help="print the version")

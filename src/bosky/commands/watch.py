@@ -12,6 +12,7 @@ renewed as it expires; SIGTERM (systemd stopping the service) ends it with 0.
 """
 
 import json
+import os
 import signal
 import threading
 
@@ -42,8 +43,12 @@ def add_arguments(parser):
     watch = parser.add_argument_group("watch")
     watch.add_argument("--interval", metavar="SECONDS", default="5",
                        help="how often to ask IMDS (default 5)")
-    watch.add_argument("--on-terminate", metavar="CMD",
-                       help="a shell command to run on termination, reported like bosky run")
+    watch.add_argument("--on-terminate", metavar="CMD|S3URL",
+                       help="a shell command to run on termination, reported like bosky run; "
+                            "or s3://BUCKET/KEY: a script fetched when termination starts")
+    watch.add_argument("--on-terminate-sha256", metavar="HEX",
+                       help="with an s3:// --on-terminate: the script's SHA-256, checked "
+                            "before it runs")
     watch.add_argument("--heartbeat-interval", metavar="SECONDS", default="120",
                        help="heartbeat the hook this often while CMD runs (default 120)")
     options.add_lifecycle(parser, hook_option=True)
@@ -89,7 +94,10 @@ def heartbeat_while(session, hook, interval, done):
             steps.report_error(session.world, exc)
 
 
-def run_on_terminate(reporter, command, hook, heartbeat_interval):
+def run_on_terminate(reporter, command, hook, heartbeat_interval, sha256=None):
+    """Run the command (or the s3:// script, fetched now) as a reported step, heartbeating
+    the hook meanwhile.  A script that cannot be fetched is a fail event; the hook is still
+    completed by the caller, so termination goes on."""
     from bosky import steps
     done, beater = threading.Event(), None
     if hook:
@@ -97,18 +105,62 @@ def run_on_terminate(reporter, command, hook, heartbeat_interval):
                                   args=(reporter.session, hook, heartbeat_interval, done))
         beater.start()
     try:
-        return steps.run_step(reporter, ["/bin/sh", "-c", command], "on-terminate")
+        if not command.startswith("s3://"):
+            return steps.run_step(reporter, ["/bin/sh", "-c", command], "on-terminate")
+        return run_fetched_script(reporter, command, sha256)
     finally:
         done.set()
         if beater is not None:
             beater.join()
 
 
+def run_fetched_script(reporter, url, sha256):
+    """Fetch the s3:// script (verified when a SHA-256 is given), run it, remove it."""
+    import shutil
+    import tempfile
+    from bosky import localfiles, steps, transfer
+    from bosky.commands.s3 import make_bucket
+    from bosky.progress import Progress
+    from bosky.report import EventSpec
+    from bosky.aws import s3
+    session, directory = reporter.session, tempfile.mkdtemp(prefix="bosky-on-terminate-")
+    path = os.path.join(directory, "on-terminate")
+    try:
+        bucket_name, key = s3.parse_url(url)
+        sink = localfiles.Sink(path, 0o700)
+        try:
+            transfer.download(make_bucket(session, bucket_name), key, sink,
+                              transfer.check_sha256_option(sha256),
+                              Progress(None, session.clock.monotonic, False, key), session.log)
+            sink.commit()
+        except BaseException:
+            sink.discard()
+            raise
+        with open(path, "rb") as handle:
+            direct = handle.read(2) == b"#!"
+        return steps.run_step(reporter, [path] if direct else ["/bin/sh", path],
+                              "on-terminate")
+    except errors.BoskyError as exc:
+        steps.send_quietly(reporter, EventSpec("fail", "the on-terminate script {} could not "
+                                                       "be fetched: {}".format(url, exc.message),
+                                               {"Step": "on-terminate"}))
+        steps.report_error(session.world, exc)
+        return None
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def run(args, session):
     """Watch until termination or SIGTERM; returns the exit status."""
     from bosky import hooks, steps
     from bosky.report import EventSpec, Reporter
+    from bosky import transfer
     interval = options.parse_seconds(args.interval, "--interval", *INTERVAL_RANGE)
+    if args.on_terminate_sha256 is not None and not (args.on_terminate or "").startswith(
+            "s3://"):
+        raise errors.UsageError(reason="--on-terminate-sha256 goes with an s3:// "
+                                       "--on-terminate")
+    transfer.check_sha256_option(args.on_terminate_sha256)
     heartbeat = options.parse_seconds(args.heartbeat_interval, "--heartbeat-interval",
                                       *INTERVAL_RANGE)
     stop = threading.Event()
@@ -129,7 +181,8 @@ def run(args, session):
     reporter = Reporter(session)
     steps.send_quietly(reporter, EventSpec("terminating", notice, {"Step": "terminate"}))
     if args.on_terminate:
-        run_on_terminate(reporter, args.on_terminate, args.hook, heartbeat)
+        run_on_terminate(reporter, args.on_terminate, args.hook, heartbeat,
+                         args.on_terminate_sha256)
     if args.hook:
         hooks.complete(session, args.hook, "CONTINUE", session.settings.group)
     return errors.EXIT_OK
