@@ -150,7 +150,7 @@ def test_a_reply_over_the_cap_is_an_error_not_a_truncated_body(serve):
     server = serve(b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n" + b"x" * 20)
     with pytest.raises(errors.TransportError) as raised:
         send(server, limit=8)
-    assert "a reply body over 8 bytes" in str(raised.value)
+    assert "the reply is over 8 bytes" in str(raised.value)
 
 
 # -- servers that lie: the timeout is a wall clock ----------------------------------

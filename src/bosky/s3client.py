@@ -31,10 +31,6 @@ HINTS = {
 }
 
 
-class S3Error(errors.ServiceError):
-    """S3 said no: the operation and s3://bucket/key go first in the message."""
-
-
 class Bucket(object):
     """Requests to one bucket for one command."""
 
@@ -111,7 +107,7 @@ class Bucket(object):
                 return Response(reply.status, reply.reason, reply.headers,
                                 reply.read_all(1024 * 1024)), False
         with reply:
-            error_body = reply.read_all(64 * 1024) if method != "HEAD" else b""
+            error_body = reply.read_up_to(64 * 1024) if method != "HEAD" else b""
         code, message, request_id, region = s3.parse_error(error_body, reply.status,
                                                            reply.reason, reply.headers)
         if reply.status in s3.REDIRECT_STATUSES and region and region != self.region:
@@ -120,7 +116,7 @@ class Bucket(object):
                 self.name, region, self.region))
             self.region, self.region_origin = region, "S3 (x-amz-bucket-region)"
             return None, True
-        raise S3Error(what, code, message, request_id, self.hint(code, method, key),
+        raise errors.S3Error(what, code, message, request_id, self.hint(code, method, key),
                       status=reply.status, server_date=reply.headers.get("date", ""))
 
     def hint(self, code, method, key):

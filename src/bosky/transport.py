@@ -212,15 +212,23 @@ class Reply(object):
                                                                 self._received), self._budget)
         return data
 
+    def read_up_to(self, count):
+        """The body's first `count` bytes (all of it, if it is shorter)."""
+        pieces, received = [], 0
+        while received < count:
+            piece = self.read(count - received)
+            if not piece:
+                break
+            pieces.append(piece)
+            received += len(piece)
+        return b"".join(pieces)
+
     def read_all(self, limit):
-        data = self.read(limit + 1)
-        while len(data) <= limit:
-            more = self.read(limit + 1 - len(data))
-            if not more:
-                return data
-            data += more
-        raise self._failure.read(ValueError("a reply body over {} bytes".format(limit)),
-                                 self._budget)
+        """The whole body; one over `limit` bytes is a read error."""
+        data = self.read_up_to(limit + 1)
+        if len(data) > limit:
+            raise self._failure.too_large(limit)
+        return data
 
     def close(self):
         self._response.close()
@@ -284,6 +292,12 @@ class _Failure(object):
                                retryable=False, hint=CERTIFICATE_HINT, certificate=True)
         return self._error("connect", "cannot connect{}: {}".format(where, describe(exc,
                                                                                     budget)))
+
+    def too_large(self, limit):
+        # Retryable all the same: the request may have been acted on (an event accepted),
+        # so what it carried must reach the spool, as for any reply that never came whole.
+        return self._error("read", "the reply is over {} bytes, more than this request can "
+                           "ever need".format(limit))
 
     def read(self, exc, budget):
         """The request went out and may have been acted on; its reply never came whole."""
