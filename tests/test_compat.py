@@ -5,9 +5,11 @@ case, so the report says which ran.  None found: one skipped case says so.
 """
 
 import glob
+import io
 import os
 import re
 import subprocess
+import tarfile
 
 import pytest
 
@@ -117,3 +119,54 @@ def test_bytecode_keeps_file_names_and_source_lines_for_tracebacks(pyz, version,
     assert loader == "Bytecode"
     assert filename == os.path.join(pyz, "bosky", "cli.py")
     assert line.startswith("def main(")
+
+
+def tar_xz_bundle(path, files):
+    with tarfile.open(str(path), "w:xz") as tar:
+        for name, text in sorted(files.items()):
+            info = tarfile.TarInfo("build-7/" + name)
+            info.size, info.mode = len(text), 0o755
+            tar.addfile(info, io.BytesIO(text))
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("version,python", FOUND or [pytest.param(
+    None, None, marks=pytest.mark.skip(reason="no pyenv CPython >= 3.6 found"))],
+    ids=[".".join(map(str, v)) for v, _ in FOUND] or ["none"])
+def test_pyz_copies_to_s3_and_bootstraps_under_each_cpython(pyz, version, python, eventbridge,
+                                                             imds_server, tmp_path):
+    # 3.6 to 3.11 have no tarfile extraction filters: the bundle is checked by our own code.
+    bucket = standins.S3StandIn().start()
+    eventbridge.token = "IQoJb3JpZ2luX2VjEXAMPLE"
+    imds_server.paths["/latest/user-data"] = "environment=prod\nrole=web\n"
+    env = base_env(imds_server.url, AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url,
+                   AWS_ENDPOINT_URL_S3=bucket.url)
+    big = tmp_path / "big"
+    big.write_bytes(os.urandom(9 * 1024 * 1024))  # two parts: a multipart upload
+    bundle = tmp_path / "b.tar.xz"
+    tar_xz_bundle(bundle, {"10-web/start.sh": b'echo "module $role in $environment"\n',
+                           "prod/bootstrapper.sh": b"echo init\n"})
+    evil = tmp_path / "evil.tar"
+    with tarfile.open(str(evil), "w") as tar:
+        link = tarfile.TarInfo("x/escape")
+        link.type, link.linkname = tarfile.SYMTYPE, "../../etc"
+        tar.addfile(link)
+    try:
+        for source, key in [(big, "big"), (bundle, "b.tar.xz"), (evil, "evil.tar")]:
+            up = run_pyz(pyz, ["s3", "cp", str(source), "s3://boot/" + key], env, python=python)
+            assert up.returncode == 0, up.stderr.decode()
+        down = run_pyz(pyz, ["s3", "cp", "s3://boot/big", str(tmp_path / "back")], env,
+                       python=python)
+        assert down.returncode == 0, down.stderr.decode()
+        assert (tmp_path / "back").read_bytes() == big.read_bytes()
+        boot = run_pyz(pyz, ["bootstrap", "s3://boot/b.tar.xz", "--dir",
+                             str(tmp_path / "current"), "--init", "$environment/bootstrapper.sh"],
+                       env, python=python)
+        assert boot.returncode == 0, boot.stderr.decode()
+        assert boot.stdout.decode() == "module web in prod\ninit\n"
+        refused = run_pyz(pyz, ["bootstrap", "s3://boot/evil.tar", "--dir",
+                                str(tmp_path / "evil")], env, python=python)
+        assert refused.returncode == 1 and "is a link" in refused.stderr.decode()
+        assert not (tmp_path / "evil").exists()
+    finally:
+        bucket.stop()

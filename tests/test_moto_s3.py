@@ -128,3 +128,52 @@ def test_a_wrong_secret_is_refused_by_moto(pyz, moto, full, tmp_path):
     result = cp(pyz, moto, (full[0], "not-the-secret"), "s3://boot-bucket/x",
                 str(tmp_path / "x"))
     assert result.returncode == 1 and "SignatureDoesNotMatch" in one_line(result)
+
+
+def test_bootstrap_from_a_private_bucket_through_a_pointer_with_events_routed_by_role(
+        pyz, moto, tmp_path):
+    """The issue's done-when, against moto: a private bucket instead of a password, the
+    bytes checked, each module a step, and a rule that routes by the Vars' role."""
+    import io
+    import json
+    import tarfile
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for name, text in [("10-java/start.sh", b"echo java $role\n"),
+                           ("b/prod/bootstrapper.sh", b"echo init $environment\n")]:
+            info = tarfile.TarInfo("build-9/" + name)
+            info.size = len(text)
+            tar.addfile(info, io.BytesIO(text))
+    data = archive.getvalue()
+    moto.put_object("boot-bucket", "builds/build-9.tgz", data)
+    moto.put_object("boot-bucket", "latest", "builds/build-9.tgz {}\n".format(
+        hashlib.sha256(data).hexdigest()).encode())
+    keys = moto.make_user(moto.unique("booter"), {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::boot-bucket/*"},
+        {"Effect": "Allow", "Action": "events:PutEvents", "Resource": "*"}]})
+    route = moto.route(moto.unique("memcached"), {"detail": {"Vars": {"role": ["memcached"]}}})
+    user_data = tmp_path / "user-data"
+    user_data.write_text("environment=prod\nrole=memcached\ncontext=b\n")
+    env = base_env(AWS_ENDPOINT_URL_S3=moto.url, AWS_ENDPOINT_URL_EVENTBRIDGE=moto.url,
+                   AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID=keys[0],
+                   AWS_SECRET_ACCESS_KEY=keys[1])
+    try:
+        result = subprocess.run([sys.executable, pyz, "bootstrap", "s3://boot-bucket/latest",
+                                 "--pointer", "--user-data", str(user_data), "--dir",
+                                 str(tmp_path / "current"), "--instance-id", "i-0abc"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == b"java memcached\ninit prod\n"
+        events = [body["detail"] for body in moto.receive(route.queue_url, count=6)]
+    finally:
+        moto.remove_route(route)
+    assert [(d["Status"], d["Step"]) for d in events] == [
+        ("start", "bootstrap"), ("start", "10-java"), ("pass", "10-java"),
+        ("start", "b/prod/bootstrapper.sh"), ("pass", "b/prod/bootstrapper.sh"),
+        ("pass", "bootstrap")]
+    assert {json.dumps(d["Vars"], sort_keys=True) for d in events} == {json.dumps(
+        {"environment": "prod", "role": "memcached", "context": "b", "machine_id": "i-0abc"},
+        sort_keys=True)}
+    assert events[0]["Bundle"] == "s3://boot-bucket/builds/build-9.tgz"

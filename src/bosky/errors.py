@@ -162,6 +162,22 @@ class SpoolError(BoskyError):
     fmt = "spool {path}: {reason}"
 
 
+class S3Error(ServiceError):
+    """S3 said no: the operation and s3://bucket/key go first in the message."""
+
+
+class TransferError(BoskyError):
+    """Bytes that are not the ones asked for (a checksum, a size): nothing was put in place."""
+
+    fmt = "{what}: {reason}; nothing was written to {where}"
+
+
+class BundleError(BoskyError):
+    """A bootstrap bundle is refused: nothing of it is kept, nothing runs."""
+
+    fmt = "bundle refused: {reason}"
+
+
 class DeadlineExceeded(BoskyError):
     fmt = ("gave up after {timeout:g} s while {doing}; the event was not sent. "
            "Raise --timeout if the network is slow")

@@ -72,9 +72,11 @@ def sanitize(value):
 CORE_FIELDS = ("Status", "Message", "InstanceId", "EventUuid")
 STEP_FIELDS = ("Step", "ExitCode", "DurationSeconds", "Command", "OutputTail", "Steps")
 BOOT_FIELDS = ("Stages", "Errors", "BootSeconds", "Datasource", "CloudInitStatus")
+BOOTSTRAP_FIELDS = ("Vars", "Bundle", "BundleSha256", "InitTried")
 CONTEXT_FIELDS = ("AccountId", "Region", "AvailabilityZone", "InstanceType", "ImageId",
                   "PrivateIp", "Hostname", "AutoScalingGroup", "Name", "UptimeSeconds")
-RESERVED_FIELDS = frozenset(CORE_FIELDS + STEP_FIELDS + CONTEXT_FIELDS + BOOT_FIELDS)
+RESERVED_FIELDS = frozenset(CORE_FIELDS + STEP_FIELDS + CONTEXT_FIELDS + BOOT_FIELDS +
+                            BOOTSTRAP_FIELDS)
 DETAIL_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
 OUTPUT_TAIL_FIELD = "OutputTail"
 

@@ -161,22 +161,26 @@ def run_parts(reporter, directory, keep_going=False, verbose=False):
         reporter.session.log(line)
         if verbose:
             reporter.world.error_line("bosky: " + line)
-    steps = [(os.path.basename(path), [path]) for path in list_parts(directory, note)]
+    steps = [(os.path.basename(path), [path], None) for path in list_parts(directory, note)]
     return run_steps(reporter, os.path.basename(os.path.normpath(directory)), steps,
                      keep_going)
 
 
-def run_steps(reporter, bundle, steps, keep_going=False, cwd_of=None):
-    """Run [(name, argv)] as steps, then one summary event; the first failure's status."""
+def run_steps(reporter, bundle, steps, keep_going=False, env=None, before_summary=None):
+    """Run [(name, argv, cwd)] as steps (with `env`, if given), then one summary event;
+    returns the first failure's exit status, else 0.  `before_summary(results)` may add
+    an event of its own before the summary (bootstrap: no init file found)."""
     results, first_failure = [], None
-    for name, argv in steps:
-        finished = run_step(reporter, argv, name, cwd=cwd_of(name) if cwd_of else None)
+    for name, argv, cwd in steps:
+        finished = run_step(reporter, argv, name, cwd=cwd, env=env)
         results.append({"Step": name, "ExitCode": finished.exit_status,
                         "DurationSeconds": round(finished.seconds, 3)})
         if finished.exit_status != 0 and first_failure is None:
             first_failure = (name, finished.exit_status)
             if not keep_going:
                 break
+    if before_summary is not None:
+        before_summary(results, first_failure)
     if first_failure:
         message = "{}: {} of {} steps ran; {} failed first (exit {})".format(
             bundle, len(results), len(steps), first_failure[0], first_failure[1])

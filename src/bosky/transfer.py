@@ -42,25 +42,22 @@ class Digests(object):
             self.crc32 = zlib.crc32(data, self.crc32)
 
 
-def check_sha256_option(value):
-    """The --sha256 value, 64 hex digits, lower case."""
+def check_sha256_option(value, where="--sha256"):
+    """The --sha256 value (or one read from `where`), 64 hex digits, lower case."""
     if value is None:
         return None
     value = value.strip().lower()
     if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-        raise errors.UsageError(reason="--sha256 {!r}: expected 64 hex digits (sha256sum "
-                                       "prints them)".format(value[:80]))
+        raise errors.UsageError(reason="{} {!r}: expected 64 hex digits (sha256sum "
+                                       "prints them)".format(where, value[:80]))
     return value
-
-
-class TransferError(errors.BoskyError):
-    fmt = "{what}: {reason}; nothing was written to {where}"
 
 
 # -- downloads ------------------------------------------------------------------------
 
 def download(bucket, key, sink, expected_sha256, progress, log):
-    """Fetch s3://bucket/key into `sink` (a files.Sink), verified; returns bytes fetched."""
+    """Fetch s3://bucket/key into `sink` (a localfiles.Sink), verified; returns (bytes
+    fetched, their SHA-256 in hex)."""
     what = "S3 GetObject s3://{}/{}".format(bucket.name, key)
     state = {"received": 0, "etag": None, "total": None, "headers": None, "digests": None}
     attempts = 0
@@ -76,7 +73,7 @@ def download(bucket, key, sink, expected_sha256, progress, log):
             _pause(bucket, attempts)
     verify(what, state, expected_sha256, sink.where)
     progress.finish()
-    return state["received"]
+    return state["received"], state["digests"].sha256.hexdigest()
 
 
 def _fetch(bucket, key, sink, state, progress):
@@ -135,20 +132,20 @@ def verify(what, state, expected_sha256, where):
     headers, digests = state["headers"], state["digests"]
     sha256 = digests.sha256.digest()
     if expected_sha256 and sha256.hex() != expected_sha256:
-        raise TransferError(what=what, where=where, reason="its SHA-256 is {}, not the {} "
+        raise errors.TransferError(what=what, where=where, reason="its SHA-256 is {}, not the {} "
                             "given by --sha256".format(sha256.hex(), expected_sha256))
     s3_sha256 = headers.get("x-amz-checksum-sha256", "")
     s3_crc32 = headers.get("x-amz-checksum-crc32", "")
     if s3_sha256 and "-" not in s3_sha256 and s3_sha256 != s3.checksum_header(sha256):
-        raise TransferError(what=what, where=where, reason="its SHA-256 does not match "
+        raise errors.TransferError(what=what, where=where, reason="its SHA-256 does not match "
                             "the x-amz-checksum-sha256 S3 sent")
     if s3_crc32 and "-" not in s3_crc32 and digests.crc32 is not None and s3_crc32 != \
             base64.b64encode(digests.crc32.to_bytes(4, "big")).decode("ascii"):
-        raise TransferError(what=what, where=where, reason="its CRC32 does not match the "
+        raise errors.TransferError(what=what, where=where, reason="its CRC32 does not match the "
                             "x-amz-checksum-crc32 S3 sent")
     md5 = _plain_md5_etag(headers)
     if md5 and not s3_sha256 and digests.md5 is not None and digests.md5.hexdigest() != md5:
-        raise TransferError(what=what, where=where, reason="its MD5 does not match the "
+        raise errors.TransferError(what=what, where=where, reason="its MD5 does not match the "
                             "object's ETag")
 
 
@@ -201,7 +198,7 @@ def upload(bucket, key, stream, size, headers, expected_sha256, progress):
 
 def _check_upload(bucket, key, digest, expected):
     if expected and digest.hex() != expected:
-        raise TransferError(what="S3 PutObject s3://{}/{}".format(bucket.name, key),
+        raise errors.TransferError(what="S3 PutObject s3://{}/{}".format(bucket.name, key),
                             where="s3://{}/{}".format(bucket.name, key),
                             reason="the source's SHA-256 is {}, not the {} given by "
                                    "--sha256".format(digest.hex(), expected))
@@ -281,8 +278,7 @@ def _complete(bucket, key, upload_id, parts, deadline):
             return
         if problem[0] not in ("InternalError", "SlowDown") or attempt == 3 or \
                 not _room_for_another(deadline):
-            from bosky.s3client import S3Error
-            raise S3Error("S3 CompleteMultipartUpload s3://{}/{}".format(bucket.name, key),
+            raise errors.S3Error("S3 CompleteMultipartUpload s3://{}/{}".format(bucket.name, key),
                           problem[0], problem[1], reply.headers.get("x-amz-request-id", ""),
                           status=200)
         bucket.session.log("CompleteMultipartUpload answered 200 with {}; again".format(

@@ -10,8 +10,8 @@ which returns the exit status.
 
 import importlib
 
-NAMES = ("run", "run-parts", "trap", "lifecycle", "watch", "boot-report", "s3", "flush",
-         "doctor")
+NAMES = ("run", "run-parts", "trap", "lifecycle", "watch", "boot-report", "s3", "bootstrap",
+         "flush", "doctor")
 DEFAULT = "emit"  # `bosky [STATUS] MESSAGE`
 
 

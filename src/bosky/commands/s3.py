@@ -114,7 +114,7 @@ def download(session, bucket, key, target, mode, expected, progress):
     where = localfiles.destination_for(target, key)
     sink = localfiles.Sink(where, mode, session.world.stdout)
     try:
-        count = transfer.download(bucket, key, sink, expected, progress, session.log)
+        count, _ = transfer.download(bucket, key, sink, expected, progress, session.log)
         sink.commit()
     except BaseException:
         sink.discard()
