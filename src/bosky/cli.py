@@ -41,7 +41,8 @@ def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
         world.error_line("bosky: {}; {}".format(
             "terminated (SIGTERM)" if isinstance(exc, errors.Terminated) else "interrupted",
             "the event is kept in {} and `bosky flush` will send it".format(spooled[-1])
-            if spooled else "the event may not have been sent"))
+            if spooled else getattr(parsed[1] if len(parsed) > 1 else None, "INTERRUPTED",
+                                    "the event may not have been sent")))
         return 128 + exc.signal_number if isinstance(exc, errors.Terminated) else \
             errors.EXIT_INTERRUPTED
     except BrokenPipeError:  # our output was closed (| head): nothing more can be said
@@ -55,6 +56,7 @@ def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
         return _unless_no_fail(parsed, errors.EXIT_NOT_DELIVERED)
     finally:
         _restore(previous)
+        _flush_or_quiet(sys.stderr)
 
 
 def dispatch(argv, world, parsed):
@@ -71,7 +73,7 @@ def dispatch(argv, world, parsed):
         world.stdout.write(parser.format_help())
         return errors.EXIT_OK
     args = options.parse_args(parser, words)
-    parsed.append(args)
+    parsed.extend((args, command))
     status = command.early(args, world) if hasattr(command, "early") else None
     if status is not None:
         return status
@@ -141,14 +143,23 @@ def _restore(previous):
         signal.signal(signal.SIGTERM, previous)
 
 
-def _quiet_stdout():
-    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+def _quiet_stdout(stream=None):
+    """Point stdout (or `stream`) at /dev/null so the interpreter's final flush cannot fail
+    again (it would make the exit status 120)."""
     import os
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, (stream or sys.stdout).fileno())
     except (OSError, ValueError, AttributeError):
         pass
+
+
+def _flush_or_quiet(stream):
+    """Flush a standard stream; one that is full or closed is quietened instead."""
+    try:
+        stream.flush()
+    except (OSError, ValueError, AttributeError):
+        _quiet_stdout(stream)
 
 
 def _unless_no_fail(parsed, status):

@@ -30,12 +30,13 @@ def process_age(stat_text, uptime_text, ticks_per_second):
 
 
 class Deadline(object):
-    """Seconds left out of a total, from a monotonic `clock` function."""
+    """Seconds left out of a total, from a monotonic `clock` function; `option` is what
+    set it (--timeout, --fetch-timeout), for the message when it runs out."""
 
-    __slots__ = ("total", "_clock", "_end")
+    __slots__ = ("total", "option", "_clock", "_end")
 
-    def __init__(self, total, clock, already_used=0.0):
-        self.total = total
+    def __init__(self, total, clock, already_used=0.0, option="--timeout"):
+        self.total, self.option = total, option
         self._clock = clock
         self._end = clock() + total - already_used
 
@@ -43,8 +44,12 @@ class Deadline(object):
         return max(0.0, self._end - self._clock())
 
     def within(self, seconds):
-        """A deadline ending `seconds` from now, or with this one if that is sooner."""
-        return Deadline(max(0.0, min(seconds, self.remaining())), self._clock)
+        """A deadline ending `seconds` from now, or with this one if that is sooner (its
+        message still names this one's total: that is what the user set)."""
+        inner = Deadline(max(0.0, min(seconds, self.remaining())), self._clock,
+                         option=self.option)
+        inner.total = self.total
+        return inner
 
     def timeout_for(self, cap, doing):
         """The timeout for the next request: at most `cap`, never past the deadline.
@@ -53,5 +58,5 @@ class Deadline(object):
         """
         left = self.remaining()
         if left <= 0.01:
-            raise errors.DeadlineExceeded(timeout=self.total, doing=doing)
+            raise errors.DeadlineExceeded(timeout=self.total, doing=doing, option=self.option)
         return min(cap, left)

@@ -124,11 +124,11 @@ class EntryFailedError(BoskyError):
 
 
 class UnexpectedReplyError(BoskyError):
-    fmt = ("{service} sent a reply bosky cannot read ({reason}){request_id_text}; "
-           "the event may not have been delivered")
+    fmt = "{service} sent a reply bosky cannot read ({reason}){request_id_text}; {outcome}"
 
-    def __init__(self, service, reason, request_id=""):
-        super().__init__(service=service, reason=reason,
+    def __init__(self, service, reason, request_id="",
+                 outcome="the event may not have been delivered"):
+        super().__init__(service=service, reason=reason, outcome=outcome,
                          **_reply_suffixes(request_id, ""))
 
 
@@ -172,6 +172,12 @@ class TransferError(BoskyError):
     fmt = "{what}: {reason}; nothing was written to {where}"
 
 
+class LocalFileError(BoskyError):
+    """A local file, directory or standard stream that cannot take what bosky writes."""
+
+    fmt = "{where}: {reason}"
+
+
 class BundleError(BoskyError):
     """A bootstrap bundle is refused: nothing of it is kept, nothing runs."""
 
@@ -179,8 +185,8 @@ class BundleError(BoskyError):
 
 
 class DeadlineExceeded(BoskyError):
-    fmt = ("gave up after {timeout:g} s while {doing}; the event was not sent. "
-           "Raise --timeout if the network is slow")
+    fmt = "gave up after {timeout:g} s ({option}) while {doing}; raise {option} if the " \
+          "network is slow"
 
 
 class Terminated(BaseException):

@@ -28,8 +28,16 @@ class Progress(object):
         now = self._clock()
         if self.enabled and now - self._shown_at >= UPDATE_SECONDS:
             self._shown_at = now
-            self._stream.write("\r" + self.line(done, now) + "\033[K")
+            self._show("\r" + self.line(done, now) + "\033[K")
+
+    def _show(self, text):
+        """Progress is a courtesy: a closed or full stderr turns it off, never fails the
+        transfer."""
+        try:
+            self._stream.write(text)
             self._stream.flush()
+        except (OSError, ValueError, AttributeError):
+            self.enabled = False
 
     def line(self, done, now):
         seconds = max(now - (self._started or now), 1e-6)
@@ -46,5 +54,4 @@ class Progress(object):
 
     def finish(self):
         if self.enabled:
-            self._stream.write("\r" + self.line(self._last, self._clock()) + "\033[K\n")
-            self._stream.flush()
+            self._show("\r" + self.line(self._last, self._clock()) + "\033[K\n")

@@ -70,11 +70,11 @@ class Bucket(object):
         what = "S3 {} s3://{}/{}".format(operation, self.name, key)
 
         def attempt():
-            for _ in range(2):  # once more, signed for the bucket's own region, if it moved
-                reply, moved = self._send(what, method, key, params, headers or {}, body,
-                                          content_sha256, ok, stream, deadline)
-                if not moved:
-                    return reply
+            send = (what, method, key, params, headers or {}, body, content_sha256, ok,
+                    stream, deadline)
+            reply = self._send(*send, may_move=True)
+            if reply is None:  # the bucket is elsewhere: once more, signed for its region
+                reply = self._send(*send, may_move=False)
             return reply
 
         return retry.call_with_retries(
@@ -83,8 +83,9 @@ class Bucket(object):
             recover=lambda kind, exc: self.session.recover(kind, exc, deadline))
 
     def _send(self, what, method, key, params, headers, body, content_sha256, ok, stream,
-              deadline):
-        """(reply, False), or (None, True) when the bucket turned out to be elsewhere."""
+              deadline, may_move):
+        """The reply, or None when the bucket turned out to be elsewhere (once: a bucket
+        that moves again, or names the region it was asked in, is an S3Error)."""
         session = self.session
         url = s3.object_url(self.base_url(), key, params)
         signed = sigv4.sign_request(method, url, headers, None, session.credentials.get(
@@ -101,23 +102,32 @@ class Bucket(object):
                                   idle=IDLE_SECONDS if large else None)
         if reply.status in ok:
             if stream:
-                return reply, False
+                return reply
             with reply:
                 from bosky.transport import Response
                 return Response(reply.status, reply.reason, reply.headers,
-                                reply.read_all(1024 * 1024)), False
+                                reply.read_all(1024 * 1024))
         with reply:
             error_body = reply.read_up_to(64 * 1024) if method != "HEAD" else b""
         code, message, request_id, region = s3.parse_error(error_body, reply.status,
                                                            reply.reason, reply.headers)
-        if reply.status in s3.REDIRECT_STATUSES and region and region != self.region:
-            endpoints.check_region(region, "S3's x-amz-bucket-region")
-            session.log("S3: bucket {} is in {}, not {}; signing again for it".format(
-                self.name, region, self.region))
-            self.region, self.region_origin = region, "S3 (x-amz-bucket-region)"
-            return None, True
+        if may_move and reply.status in s3.REDIRECT_STATUSES and region and \
+                region != self.region:
+            self._move_to(region, what, request_id, reply.status)
+            return None
         raise errors.S3Error(what, code, message, request_id, self.hint(code, method, key),
                       status=reply.status, server_date=reply.headers.get("date", ""))
+
+    def _move_to(self, region, what, request_id, status):
+        try:
+            endpoints.check_region(region, "S3's x-amz-bucket-region")
+        except errors.ValidationError as exc:  # the server's doing, not the user's: exit 1
+            raise errors.S3Error(what, "PermanentRedirect", exc.message, request_id,
+                                 "check the endpoint: S3 names only real regions",
+                                 status=status)
+        self.session.log("S3: bucket {} is in {}, not {}; signing again for it".format(
+            self.name, region, self.region))
+        self.region, self.region_origin = region, "S3 (x-amz-bucket-region)"
 
     def hint(self, code, method, key):
         if code in ("AccessDenied", "Forbidden"):

@@ -83,15 +83,16 @@ class Session(object):
                                                     path, self.settings.origin["ca_bundle"]))
         return path or None
 
-    def deadline(self, seconds=None):
-        """A fresh deadline of `seconds` (default --timeout).  The process's first is
-        charged its start-up: on a busy boot the interpreter alone can take seconds."""
+    def deadline(self, seconds=None, option="--timeout"):
+        """A fresh deadline of `seconds` (default --timeout), set by `option`.  The
+        process's first is charged its start-up: on a busy boot the interpreter alone can
+        take seconds."""
         seconds = self.settings.timeout if seconds is None else seconds
         self._started_deadlines += 1
         used = self.world.age() if self._started_deadlines == 1 else 0.0
         self.log("deadline {:g} s{}".format(seconds, ", of which start-up used {:.3f} s".format(
             used) if used else ""))
-        return Deadline(seconds, self.world.monotonic, already_used=used)
+        return Deadline(seconds, self.world.monotonic, already_used=used, option=option)
 
     def recover(self, kind, error, deadline):
         """Learn from a SKEW or EXPIRED error: the service's clock, or fresh credentials.

@@ -34,10 +34,14 @@ class World(object):
                 time.monotonic() - self.started, text))
 
     def warn(self, text):
-        self.stderr.write("bosky: warning: {}\n".format(text))
+        self.error_line("bosky: warning: {}".format(text))
 
     def error_line(self, line):
-        self.stderr.write(line + "\n")
+        try:  # a closed or full stderr loses the line, never the run
+            self.stderr.write(line + "\n")
+            self.stderr.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
 
     def age(self):
         """Seconds this process has run: the deadline counts from its start."""

@@ -26,18 +26,32 @@ MIN_ATTEMPT_SECONDS = 0.5
 ABORT_RESERVE_SECONDS = 5.0  # kept back from the deadline to abort a failed multipart upload
 
 
-class Digests(object):
-    """What the bytes are checked against: SHA-256 always, MD5 and CRC32 when useful."""
+def _md5():
+    """MD5 for ETag checks, or None where OpenSSL forbids it (a FIPS-mode RHEL)."""
+    try:
+        try:
+            return hashlib.md5(usedforsecurity=False)  # 3.9+: allowed under FIPS
+        except TypeError:
+            return hashlib.md5()
+    except ValueError:
+        return None
 
-    def __init__(self, md5=False, crc32=False):
+
+class Digests(object):
+    """What the bytes are checked against: SHA-256 always, MD5, SHA-1, CRC32 when useful
+    (CRC32C and CRC64NVME have no fast implementation in the standard library)."""
+
+    def __init__(self, md5=False, sha1=False, crc32=False):
         self.sha256 = hashlib.sha256()
-        self.md5 = hashlib.md5() if md5 else None
+        self.md5 = _md5() if md5 else None
+        self.sha1 = hashlib.sha1() if sha1 else None
         self.crc32 = 0 if crc32 else None
 
     def update(self, data):
         self.sha256.update(data)
-        if self.md5 is not None:
-            self.md5.update(data)
+        for digest in (self.md5, self.sha1):
+            if digest is not None:
+                digest.update(data)
         if self.crc32 is not None:
             self.crc32 = zlib.crc32(data, self.crc32)
 
@@ -65,13 +79,22 @@ def download(bucket, key, sink, expected_sha256, progress, log):
         attempts += 1
         try:
             _fetch(bucket, key, sink, state, progress)
+            if state["received"] < state["total"]:  # ended early, yet without an error
+                raise errors.TransportError(what, "read", "the reply ended at byte {} of {}"
+                                            .format(state["received"], state["total"]),
+                                            "s3://{}/{}".format(bucket.name, key))
         except errors.TransportError as exc:
             if not exc.fields["retryable"] or not _room_for_another(bucket.deadline):
                 raise
             log("download of s3://{}/{} broke after {} bytes ({}); resuming".format(
                 bucket.name, key, state["received"], exc))
             _pause(bucket, attempts)
-    verify(what, state, expected_sha256, sink.where)
+    checked = verify(what, state, expected_sha256, sink.where)
+    if checked:
+        log("s3://{}/{}: {} bytes, checked by {}".format(bucket.name, key, state["received"],
+                                                        ", ".join(checked)))
+    else:  # said, not hidden: exit 0 would otherwise read as "verified"
+        bucket.session.world.warn(unverified_warning(bucket.name, key, state["headers"]))
     progress.finish()
     return state["received"], state["digests"].sha256.hexdigest()
 
@@ -88,31 +111,52 @@ def _fetch(bucket, key, sink, state, progress):
                            stream=True)
     with reply:
         if state["headers"] is None:
+            if reply.status != 200:  # a part of the object, to a GET for all of it
+                raise _unexpected("HTTP {} to a GET without Range".format(reply.status))
             _first_reply(state, reply.headers, progress)
-        elif reply.status != 206 or not reply.headers.get("content-range", "").startswith(
-                "bytes {}-".format(state["received"])):
-            raise errors.UnexpectedReplyError(service="S3", reason="the resumed GET did not "
-                                              "continue at byte {}".format(state["received"]))
+        else:
+            _check_resumed(state, reply)
         while True:
             data = reply.read(CHUNK)
             if not data:
                 break
             if state["received"] + len(data) > state["total"]:
-                raise errors.UnexpectedReplyError(service="S3", reason="more bytes than its "
-                                                  "Content-Length")
+                raise _unexpected("more bytes than its Content-Length")
             sink.write(data)
             state["digests"].update(data)
             state["received"] += len(data)
             progress.update(state["received"])
 
 
+def _unexpected(reason):
+    return errors.UnexpectedReplyError(service="S3", reason=reason,
+                                       outcome="nothing was copied")
+
+
+def _check_resumed(state, reply):
+    """A resumed GET must be the rest of the same object: If-Match says so to S3, and
+    the reply must say so too (a server that ignores If-Match cannot splice two)."""
+    received, total = state["received"], state["total"]
+    wanted = "bytes {}-{}/{}".format(received, total - 1, total)
+    if reply.status != 206 or reply.headers.get("content-range", "").strip() != wanted:
+        raise _unexpected("the resumed GET did not answer {} (HTTP {}, Content-Range "
+                          "{!r})".format(wanted, reply.status,
+                                         reply.headers.get("content-range", "")[:80]))
+    if reply.headers.get("etag", state["etag"]) != state["etag"] or \
+            reply.headers.get("content-length", str(total - received)) != str(total - received):
+        raise _unexpected("the resumed GET is of another object (its ETag or length changed)")
+
+
 def _first_reply(state, headers, progress):
     try:
         state["total"] = int(headers.get("content-length", ""))
+        if state["total"] < 0:
+            raise ValueError(state["total"])
     except ValueError:
-        raise errors.UnexpectedReplyError(service="S3", reason="no Content-Length")
+        raise _unexpected("no usable Content-Length")
     state["etag"], state["headers"] = headers.get("etag", ""), headers
     state["digests"] = Digests(md5=_plain_md5_etag(headers) is not None,
+                               sha1="x-amz-checksum-sha1" in headers,
                                crc32="x-amz-checksum-crc32" in headers)
     progress.start(state["total"])
 
@@ -128,25 +172,45 @@ def _plain_md5_etag(headers):
 
 
 def verify(what, state, expected_sha256, where):
-    """Refuse bytes that are not the object's: TransferError, and nothing is put in place."""
+    """Refuse bytes that are not the object's: TransferError, and nothing is put in place.
+    Returns what checked them (for --debug): a bundle may have nothing S3 sent that bosky
+    can check, such as a multipart object whose only checksum is CRC32C or CRC64NVME."""
     headers, digests = state["headers"], state["digests"]
-    sha256 = digests.sha256.digest()
-    if expected_sha256 and sha256.hex() != expected_sha256:
-        raise errors.TransferError(what=what, where=where, reason="its SHA-256 is {}, not the {} "
-                            "given by --sha256".format(sha256.hex(), expected_sha256))
-    s3_sha256 = headers.get("x-amz-checksum-sha256", "")
-    s3_crc32 = headers.get("x-amz-checksum-crc32", "")
-    if s3_sha256 and "-" not in s3_sha256 and s3_sha256 != s3.checksum_header(sha256):
-        raise errors.TransferError(what=what, where=where, reason="its SHA-256 does not match "
-                            "the x-amz-checksum-sha256 S3 sent")
-    if s3_crc32 and "-" not in s3_crc32 and digests.crc32 is not None and s3_crc32 != \
-            base64.b64encode(digests.crc32.to_bytes(4, "big")).decode("ascii"):
-        raise errors.TransferError(what=what, where=where, reason="its CRC32 does not match the "
-                            "x-amz-checksum-crc32 S3 sent")
+
+    def refuse(reason):
+        raise errors.TransferError(what=what, where=where, reason=reason)
+
+    sha256, checked = digests.sha256.digest(), []
+    if expected_sha256:
+        if sha256.hex() != expected_sha256:
+            refuse("its SHA-256 is {}, not the {} given by --sha256".format(
+                sha256.hex(), expected_sha256))
+        checked.append("--sha256")
+    for name, ours in (("sha256", sha256), ("sha1", digests.sha1 and digests.sha1.digest()),
+                       ("crc32", None if digests.crc32 is None else
+                        digests.crc32.to_bytes(4, "big"))):
+        theirs = headers.get("x-amz-checksum-" + name, "").strip()
+        if theirs and "-" not in theirs and ours is not None:  # "-N": of the parts, not ours
+            if theirs != s3.checksum_header(ours):
+                refuse("its {} does not match the x-amz-checksum-{} S3 sent".format(
+                    name.upper(), name))
+            checked.append("S3's " + name.upper())
     md5 = _plain_md5_etag(headers)
-    if md5 and not s3_sha256 and digests.md5 is not None and digests.md5.hexdigest() != md5:
-        raise errors.TransferError(what=what, where=where, reason="its MD5 does not match the "
-                            "object's ETag")
+    if md5 and digests.md5 is not None:
+        if digests.md5.hexdigest() != md5:
+            refuse("its MD5 does not match the object's ETag")
+        checked.append("the ETag (MD5)")
+    return checked
+
+
+def unverified_warning(bucket, key, headers):
+    kinds = sorted(name[len("x-amz-checksum-"):].upper() for name in headers
+                   if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type")
+    return ("s3://{}/{}: only its length was checked: S3 sent {} and no MD5 ETag; pass "
+            "--sha256 to check the bytes".format(bucket, key, "only a {} checksum, which "
+                                                 "bosky cannot compute".format(
+                                                     " and ".join(kinds)) if kinds else
+                                                 "no checksum of the whole object"))
 
 
 def _room_for_another(deadline):
@@ -205,14 +269,16 @@ def _check_upload(bucket, key, digest, expected):
 
 
 def _multipart(bucket, key, stream, size, headers, holder, expected_sha256, progress):
-    from bosky.deadline import Deadline
     session, whole = bucket.session, hashlib.sha256()
     create = dict(headers, **{"x-amz-checksum-algorithm": "SHA256"})
     reply = bucket.request("CreateMultipartUpload", "POST", key, params=[("uploads", None)],
                            headers=create)
     upload_id = s3.parse_upload_id(reply.body)
-    # The parts may use the deadline less a reserve, so that an abort still fits in it.
-    parts_deadline = bucket.deadline.within(bucket.deadline.remaining() - ABORT_RESERVE_SECONDS)
+    # The parts may use the deadline less a reserve, so that an abort still fits in it
+    # (a quarter of what is left, at most ABORT_RESERVE_SECONDS: a short --timeout is
+    # still a wall clock, and its parts still get most of it).
+    left = bucket.deadline.remaining()
+    parts_deadline = bucket.deadline.within(left - min(ABORT_RESERVE_SECONDS, left / 4))
     try:
         parts = _send_parts(bucket, key, upload_id, stream, size, holder, whole,
                             parts_deadline, progress)
@@ -221,10 +287,10 @@ def _multipart(bucket, key, stream, size, headers, holder, expected_sha256, prog
     except BaseException:
         session.log("aborting the multipart upload {} of s3://{}/{}".format(
             upload_id, bucket.name, key))
-        try:
+        try:  # in what the parts left of the deadline: the reserve, at least
             bucket.request("AbortMultipartUpload", "DELETE", key,
                            params=[("uploadId", upload_id)], ok=(204, 200),
-                           deadline=Deadline(ABORT_RESERVE_SECONDS, session.clock.monotonic))
+                           deadline=bucket.deadline)
         except errors.BoskyError as exc:  # say so: the parts cost money until a lifecycle rule
             session.world.warn("could not abort multipart upload {} of s3://{}/{}: {}".format(
                 upload_id, bucket.name, key, exc.message))

@@ -89,6 +89,9 @@ class S3StandIn(StandIn):
         self.denied = set()        # "GET", "PUT", "POST" ... answered 403 AccessDenied
         self.send_checksum = True  # GET with checksum mode gets x-amz-checksum-sha256
         self.corrupt = False       # serve flipped bytes (the checksums then do not match)
+        # lie(request, (status, headers, body)) -> (status, headers, body): a lying S3,
+        # a proxy that ignores If-Match, a reply no S3 would send.
+        self.lie = None
         self._lock = threading.Lock()
 
     def now(self):
@@ -106,6 +109,10 @@ class S3StandIn(StandIn):
         return self._reply(status, body, dict({"Content-Type": "application/xml"}, **headers))
 
     def respond(self, request):
+        reply = self._respond(request)
+        return self.lie(request, reply) if self.lie else reply
+
+    def _respond(self, request):
         parts = urlsplit(request.path)
         bucket, _, key = parts.path.lstrip("/").partition("/")
         key, params = unquote(key), dict(parse_qsl(parts.query, keep_blank_values=True))

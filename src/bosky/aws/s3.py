@@ -125,30 +125,35 @@ def _text(root, name):
     return (node.text or "").strip() if node is not None else ""
 
 
+def parse_xml(body):
+    """The root element of an S3 XML reply, or None.  S3 never sends a DTD, so a body
+    holding one is not parsed at all: no entity is ever expanded."""
+    if not body.strip() or b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        return None
+    try:
+        return ElementTree.fromstring(body)
+    except (ElementTree.ParseError, RecursionError, ValueError):
+        return None
+
+
 def parse_error(body, status, reason, headers):
     """(code, message, request id, region or "") of an S3 error reply.
 
     A HEAD error (or a proxy's) has no body: the status is the code then.
     """
-    try:
-        root = ElementTree.fromstring(body) if body.strip() else None
-    except (ElementTree.ParseError, RecursionError):
-        root = None
+    root = parse_xml(body)
     fallback = {301: "PermanentRedirect", 307: "TemporaryRedirect", 403: "AccessDenied",
                 404: "NotFound"}.get(status, str(status))
     code = _text(root, "Code") or fallback
-    message = _text(root, "Message") or reason or "no message"
+    message = _text(root, "Message") or "HTTP {} {}".format(status, reason).strip()
     request_id = headers.get("x-amz-request-id") or _text(root, "RequestId")
     region = headers.get("x-amz-bucket-region") or _text(root, "Region")
-    return code, " ".join(message.split())[:300], request_id, region
+    return code[:100], " ".join(message.split())[:300], request_id[:100], region[:100]
 
 
 def parse_upload_id(body):
     """The UploadId of an InitiateMultipartUploadResult."""
-    try:
-        upload_id = _text(ElementTree.fromstring(body), "UploadId")
-    except (ElementTree.ParseError, RecursionError):
-        upload_id = ""
+    upload_id = _text(parse_xml(body), "UploadId")
     if not upload_id:
         raise errors.UnexpectedReplyError(service="S3", reason="no UploadId in the reply to "
                                                                "CreateMultipartUpload")
@@ -157,9 +162,8 @@ def parse_upload_id(body):
 
 def complete_error(body):
     """(code, message) when a 200 CompleteMultipartUpload reply is an <Error>, else None."""
-    try:
-        root = ElementTree.fromstring(body)
-    except (ElementTree.ParseError, RecursionError):
+    root = parse_xml(body)
+    if root is None:
         return "UnreadableReply", "the reply to CompleteMultipartUpload is not XML"
     if query.local_name(root.tag) == "Error":  # as botocore tells: the root element says
         return _text(root, "Code") or "InternalError", _text(root, "Message")

@@ -87,7 +87,7 @@ def run(args, session):
     plan = bootstrapping.Plan(args)  # errors in the options: before anything is fetched or sent
     reporter = Reporter(session)
     deadline = session.deadline(options.parse_seconds(args.fetch_timeout, "--fetch-timeout",
-                                                      1, 86400))
+                                                      1, 86400), "--fetch-timeout")
     try:
         bootstrapping.prepare(session, plan, deadline)
     except errors.BoskyError as exc:

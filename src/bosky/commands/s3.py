@@ -16,6 +16,7 @@ SUMMARY = "copy a file to or from S3, verified (no AWS CLI needed)"
 ENDPOINT_SERVICE = "s3"
 USAGE = "bosky s3 cp SRC DST [OPTIONS]"
 TRANSFER_TIMEOUT = 900.0
+INTERRUPTED = "the copy was abandoned: nothing was left at DST, a multipart upload aborted"
 # The deadline of a transfer is not an event's: BOSKY_TIMEOUT and the config file's
 # timeout do not apply; only --timeout does.
 SETTINGS = {"timeout": ((settings.FLAG,), TRANSFER_TIMEOUT)}
@@ -87,11 +88,38 @@ def run(args, session):
     if args.sse_kms_key_id and args.sse != "aws:kms":
         raise errors.UsageError(reason="--sse-kms-key-id needs --sse aws:kms")
     bucket_name, key = s3.parse_url(args.source if src_s3 else args.destination)
+    if not src_s3:
+        key = upload_key(key, args.source)
+        check_header_options(args)
     bucket = make_bucket(session, bucket_name)
     progress = make_progress(session, args, key)
     if src_s3:
         return download(session, bucket, key, args.destination, mode, expected, progress)
     return upload(session, bucket, key, args, expected, progress)
+
+
+def upload_key(key, source):
+    """The key an upload goes to: a key ending in / (or none) gets the file's name, as the
+    AWS CLI does."""
+    if key and not key.endswith("/"):
+        return key
+    name = os.path.basename(source.rstrip("/"))
+    if source == "-" or not name or name in (".", ".."):
+        raise errors.UsageError(reason="s3://BUCKET/{} names a directory, and {} has no "
+                                       "file name to put in it; name the key".format(
+                                           key, "standard input" if source == "-" else
+                                           source))
+    return key + name
+
+
+def check_header_options(args):
+    """Values that become HTTP headers: printable ASCII, or a usage error naming the option
+    (the transport would refuse them too, but as a network failure)."""
+    for option, value in (("--content-type", args.content_type),
+                          ("--sse-kms-key-id", args.sse_kms_key_id)):
+        if value is not None and (not value or any(not " " <= c <= "~" for c in value)):
+            raise errors.UsageError(reason="{} {!r}: expected printable ASCII without line "
+                                           "breaks".format(option, value[:100]))
 
 
 def make_bucket(session, name):
@@ -126,8 +154,12 @@ def download(session, bucket, key, target, mode, expected, progress):
 def upload(session, bucket, key, args, expected, progress):
     headers = object_headers(args, key, args.source)
     if args.source == "-":
-        return send(session, bucket, key, session.world.stdin.buffer, None, headers, expected,
-                    progress)
+        stdin = session.world.stdin
+        if stdin is None or not hasattr(stdin, "buffer"):
+            raise errors.UsageError(reason="standard input is closed; give a file, or "
+                                           "redirect it")
+        return send(session, bucket, key, stdin.buffer, None, headers, expected, progress,
+                    "standard input")
     try:
         stream = open(args.source, "rb")
     except OSError as exc:
@@ -135,12 +167,17 @@ def upload(session, bucket, key, args, expected, progress):
     with stream:
         info = os.fstat(stream.fileno())
         size = info.st_size if stat.S_ISREG(info.st_mode) else None  # a pipe has no size
-        return send(session, bucket, key, stream, size, headers, expected, progress)
+        return send(session, bucket, key, stream, size, headers, expected, progress,
+                    args.source)
 
 
-def send(session, bucket, key, stream, size, headers, expected, progress):
+def send(session, bucket, key, stream, size, headers, expected, progress, name):
     from bosky import transfer
-    digest = transfer.upload(bucket, key, stream, size, headers, expected, progress)
+    try:
+        digest = transfer.upload(bucket, key, stream, size, headers, expected, progress)
+    except OSError as exc:  # reading the source: an I/O error, a closed descriptor
+        raise errors.LocalFileError(where=name, reason="cannot be read ({}); nothing was "
+                                    "uploaded".format(exc.strerror or exc))
     session.log("uploaded s3://{}/{} (SHA-256 {})".format(bucket.name, key, digest))
     return errors.EXIT_OK
 
