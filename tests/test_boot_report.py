@@ -257,3 +257,23 @@ def test_where_a_boot_that_never_finished_got_to(change, expected):
     status = load("running", "status.json")
     change(status["v1"])
     assert cloudinit.where_it_is(status) == expected
+
+
+def test_numbers_no_json_holds_and_a_huge_error_still_give_a_sendable_event(
+        pyz, eventbridge, tmp_path):
+    run_dir = run_dir_from(tmp_path, "scripts-user")
+    status = json.loads((run_dir / "status.json").read_text())
+    stage = status["v1"]["modules-final"]
+    stage["errors"] = ["('scripts-user', ProcessExecutionError('{}'))".format("o" * 300000)]
+    (run_dir / "status.json").write_text(json.dumps(status))
+    result = boot(pyz, eventbridge, run_dir, tmp_path)
+    assert result.returncode == 0, result.stderr
+    event = the_event(eventbridge)  # the stand-in parses Detail strictly, as EventBridge does
+    assert event["Status"] == "fail" and event["Errors"] == ["scripts_user"]
+    assert "characters cut]" in json.dumps(event["Stages"])
+    eventbridge.accepted.clear()
+    stage["start"] = float("inf")  # written as Infinity: not JSON
+    (run_dir / "status.json").write_text(json.dumps(status))
+    result = boot(pyz, eventbridge, run_dir, tmp_path, "--every-boot")
+    assert result.returncode == 0, result.stderr
+    assert "is not complete JSON" in the_event(eventbridge)["Message"]

@@ -116,3 +116,29 @@ def test_batches_stay_within_the_size_limit():
     assert [events.entry_size(e) for e in entries[:2]] == [big, big]
     assert [len(b) for b in events.batch_entries(entries)] == [2, 1]
     assert [len(b) for b in events.batch_entries([sized(big + 1), sized(big)])] == [1, 1]
+
+
+def test_a_number_json_cannot_hold_becomes_null_not_nan():
+    detail = json.loads(events.build_detail("pass", "m", "i-1", "u", {
+        "BootSeconds": float("inf"), "Stages": [{"Seconds": float("nan")}]}),
+        parse_constant=lambda name: pytest.fail("{} in the Detail".format(name)))
+    assert detail["BootSeconds"] is None and detail["Stages"] == [{"Seconds": None}]
+
+
+def test_bosky_s_own_fields_are_cut_to_fit_and_the_tail_keeps_its_end():
+    from bosky import fit
+    fields = {"Command": ["x" * 200000, "y" * 100000], "Steps": [{"Step": str(n)}
+                                                              for n in range(5000)]}
+
+    def make_entry(tail):
+        if tail is not None:
+            fields["OutputTail"] = tail
+        return events.build_entry("web", "User Data", events.build_detail(
+            "fail", "kept whole", "i-1", "u", fields), [], None, 0)
+    entry = fit.fit_entry(make_entry, fields, "t" * 50000 + "the end\n")
+    detail = json.loads(entry["Detail"])
+    assert events.entry_size(entry) <= events.MAX_ENTRY_BYTES
+    assert detail["Message"] == "kept whole" and detail["OutputTail"].endswith("the end\n")
+    assert len(detail["OutputTail"]) >= fit.TAIL_ROOM
+    assert detail["Command"][0].endswith("characters cut]")
+    assert detail["Steps"][-1].endswith("items cut]")

@@ -260,3 +260,28 @@ def test_watch_fetches_its_s3_script_when_termination_starts(pyz, asg, eventbrid
     assert statuses(eventbridge) == (["terminating", "start", "pass"] if ran else
                                      ["terminating", "fail"])
     assert asg.calls[-1][1]["LifecycleActionResult"] == "CONTINUE"  # termination goes on
+
+
+@pytest.mark.parametrize("trouble", ["bucket-keeps-moving"])
+def test_watch_completes_the_hook_whatever_breaks_the_s3_fetch(pyz, asg, eventbridge, trouble):
+    bucket = standins.S3StandIn().start()
+    imds = standins.ImdsStandIn(tags=GROUP_TAGS).start()
+    imds.paths[TARGET_STATE] = "InService"
+    bucket.objects[("ops", "on-terminate.sh")] = b"#!/bin/sh\necho never\n"
+    if trouble == "bucket-keeps-moving":
+        bucket.lie = lambda request, reply: (301, {"x-amz-bucket-region": "us-west-2" if (
+            "us-east-1" in request.header("authorization")) else "us-east-1"}, b"")
+    try:
+        command = [sys.executable, pyz, "watch", "--interval", "0.1", "--hook", "drain",
+                   "--on-terminate", "s3://ops/on-terminate.sh"]
+        env = env_for(asg, eventbridge, imds.url, AWS_ENDPOINT_URL_S3=bucket.url)
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        later(0.5, lambda: imds.paths.__setitem__(TARGET_STATE, "Terminated"))
+        out, err = proc.communicate(timeout=60)
+    finally:
+        imds.stop()
+        bucket.stop()
+    assert out == b"" and b"Traceback" not in err
+    assert statuses(eventbridge) == ["terminating", "fail"]
+    assert asg.calls[-1][1]["LifecycleActionResult"] == "CONTINUE"  # termination goes on

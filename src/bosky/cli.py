@@ -96,7 +96,8 @@ def load_settings(args, world, command):
     file_values = read_config_file(path, explicit=args.config is not None)
     aws_files = profiles.load_profile_files(world.env, world.home, world.read_text)
     resolved = settings.resolve(vars(args), world.env, file_values, path, aws_files,
-                                command.ENDPOINT_SERVICE, getattr(command, "SETTINGS", None))
+                                command.ENDPOINT_SERVICE, getattr(command, "SETTINGS", None),
+                                getattr(command, "SENDS_EVENTS", True))
     world.log("AWS profile {} from {}{}".format(
         resolved.profile, resolved.origin["profile"],
         " (" + ", ".join(aws_files.sources) + ")" if aws_files.sources
@@ -107,9 +108,9 @@ def load_settings(args, world, command):
 def read_config_file(path, explicit):
     """The config file's values; a missing default file is fine, a named one is not."""
     from bosky import settings
+    from bosky.system import read_regular_file
     try:
-        with open(path, "rb") as handle:
-            text = handle.read(1024 * 1024).decode("utf-8", "replace")
+        text = read_regular_file(path, 1024 * 1024).decode("utf-8", "replace")
     except FileNotFoundError:
         if explicit:
             raise errors.ConfigFileError(path=path, reason="no such file (named by --config)")

@@ -17,8 +17,9 @@ Pure functions summarise those documents; `wait_for_cloud_init` polls with a
 clock and sleep passed in, retrying files that are missing or half-written.
 """
 
-import json
 import re
+
+from bosky import jsonin
 
 STAGES = ("init-local", "init", "modules-config", "modules-final")
 MODULE_ERROR = re.compile(r"\('([A-Za-z0-9_-]+)',\s*(.*)\)", re.S)
@@ -45,7 +46,10 @@ def failing_module(error):
 
 
 def _number(value):
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A time from status.json: a finite number (not a bool, not 1e400), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if -1e12 < value < 1e12 else None
 
 
 def _stage(v1, name):
@@ -126,8 +130,8 @@ def read_json(read_text, path):
     if text is None:
         return None, "{} does not exist (yet)".format(path)
     try:
-        return json.loads(text), None
-    except (ValueError, RecursionError):
+        return jsonin.loads(text), None
+    except ValueError:
         return None, "{} is not complete JSON (half-written?)".format(path)
 
 

@@ -8,9 +8,8 @@ otherwise, never an error), plus the seconds since boot.  Each read is
 optional: a missing field is left out rather than failing the event.
 """
 
-import json
 
-from bosky import errors
+from bosky import errors, jsonin
 from bosky.aws import imds
 
 IDENTITY_FIELDS = (("accountId", "AccountId"), ("region", "Region"),
@@ -25,8 +24,8 @@ TAG_PATHS = (("AutoScalingGroup", GROUP_TAG_PATH), ("Name", TAGS + "Name"))
 def identity_fields(document_body):
     """Context fields from the identity document's JSON (absent or null ones left out)."""
     try:
-        document = json.loads(document_body.decode("utf-8"))
-    except (ValueError, AttributeError, RecursionError):
+        document = jsonin.loads(document_body)
+    except (ValueError, AttributeError):
         return {}
     if not isinstance(document, dict):
         return {}

@@ -8,9 +8,8 @@ Secrets never leave this module in text form: `repr` hides them.
 """
 
 import datetime
-import json
 
-from bosky import errors
+from bosky import errors, jsonin
 
 REFRESH_MARGIN_SECONDS = 300.0  # fetched again this long before they expire
 
@@ -46,6 +45,7 @@ def checked(key_id, secret, token, expiration, source, names=None):
         if not isinstance(value, str) or not value or not _is_visible_ascii(value):
             raise errors.CredentialsError(source=source, reason="{} is {}; it must be one "
                                           "line of ASCII text".format(name, _what(value)))
+    errors.never_show(secret, token)  # the token is sent: a server could echo it back
     return Credentials(key_id, secret, token, expiration, source)
 
 
@@ -79,7 +79,7 @@ def parse_credential_json(body, source, what):
     """Credentials from the JSON IMDS and container endpoints serve (AccessKeyId,
     SecretAccessKey, Token, Expiration; a Code other than Success is an error)."""
     try:
-        doc = json.loads(body.decode("utf-8"))
+        doc = jsonin.loads(body)
     except (ValueError, AttributeError) as exc:
         doc = exc
     if isinstance(doc, dict) and doc.get("Code", "Success") != "Success":
@@ -97,7 +97,7 @@ def parse_credential_json(body, source, what):
 def parse_process_output(out, source):
     """Credentials a credential_process printed (version 1 JSON)."""
     try:
-        doc = json.loads(out.decode("utf-8"))
+        doc = jsonin.loads(out)
         if not isinstance(doc, dict) or doc.get("Version") != 1:
             raise ValueError("Version must be 1")
         key_id, secret = doc["AccessKeyId"], doc["SecretAccessKey"]

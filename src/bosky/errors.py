@@ -13,6 +13,22 @@ EXIT_TEMPFAIL = 75      # EX_TEMPFAIL: spooled, `bosky flush` will deliver it
 EXIT_INTERRUPTED = 130
 
 
+_NEVER_SHOWN = set()
+
+
+def never_show(*secrets):
+    """Texts no message may carry, even when a server echoes them back (a proxy's
+    password and its Basic credential, a session token): each becomes ****."""
+    _NEVER_SHOWN.update(secret for secret in secrets if secret and len(secret) >= 4)
+
+
+def redact(text):
+    for secret in _NEVER_SHOWN:
+        if secret in text:
+            text = text.replace(secret, "****")
+    return text
+
+
 class BoskyError(Exception):
     """Base class: the event was not delivered."""
 
@@ -22,7 +38,7 @@ class BoskyError(Exception):
 
     def __init__(self, **fields):
         self.fields = fields
-        super().__init__(self.fmt.format(**fields))
+        super().__init__(redact(self.fmt.format(**fields)))
 
     @property
     def message(self):
@@ -213,6 +229,19 @@ def describe(problem):
     return one_line(line)
 
 
+MAX_LINE_CHARS = 2000  # a 4 MiB config file of NULs, a 120 KB variable: not all echoed
+
+
 def one_line(text):
-    """`text` with every line break and control character written as an escape."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    """`text` with every line break and control character written as an escape, and its
+    middle cut when it is too long (the start names the cause, the end the fix)."""
+    removed = 0
+    if len(text) > 8 * MAX_LINE_CHARS:  # not worth escaping all of a 4 MiB text first
+        removed = len(text) - 5 * MAX_LINE_CHARS
+        text = text[:4 * MAX_LINE_CHARS] + text[-MAX_LINE_CHARS:]
+    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(line) <= MAX_LINE_CHARS:
+        return line
+    keep = MAX_LINE_CHARS // 2
+    return "{}...[{} characters cut]...{}".format(line[:keep], len(line) - 2 * keep + removed,
+                                                  line[-keep:])

@@ -5,9 +5,10 @@ EventBridge API reference and "Calculating PutEvents event entry size".
 """
 
 import json
+import math
 import re
 
-from bosky import errors
+from bosky import errors, jsonin
 
 MAX_ENTRY_BYTES = 262144          # "less than 256 KB" for the whole request
 MAX_BATCH_ENTRIES = 10            # entries per PutEvents call
@@ -58,9 +59,12 @@ def _has_surrogates(text):
 
 def sanitize(value):
     """`value` with every string in it (keys too, in lists and objects) made valid UTF-8:
-    a command line or file name with bytes that are not UTF-8 must not lose its event."""
+    a command line or file name with bytes that are not UTF-8 must not lose its event.
+    A number JSON cannot hold (NaN, infinity: EventBridge refuses the Detail) is null."""
     if isinstance(value, str):
         return sanitize_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, dict):
         return {sanitize(k): sanitize(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -90,7 +94,8 @@ def build_detail(status, message, instance_id, event_uuid, fields=None):
               "EventUuid": event_uuid}
     for key, value in (fields or {}).items():
         detail.setdefault(key, value)
-    return json.dumps(sanitize(detail), ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(sanitize(detail), ensure_ascii=False, separators=(",", ":"),
+                      allow_nan=False)
 
 
 def parse_detail_options(options):
@@ -106,25 +111,6 @@ def parse_detail_options(options):
                                                 "another name".format(key, key))
         fields[key] = sanitize_text(value)
     return fields
-
-
-def fit_output_tail(make_entry, tail, limit=MAX_ENTRY_BYTES):
-    """The entry built by make_entry(text) with the longest end of `tail` that fits.
-
-    JSON escaping makes the encoded size depend on the text, so the fit is
-    measured on the real entry (binary search on how many characters to keep).
-    """
-    entry = make_entry(tail)
-    if entry_size(entry) <= limit:
-        return entry
-    low, high = 0, len(tail)  # keep tail[-n:]; find the largest n that fits
-    while low < high:
-        middle = (low + high + 1) // 2
-        if entry_size(make_entry(tail[len(tail) - middle:])) <= limit:
-            low = middle
-        else:
-            high = middle - 1
-    return make_entry(tail[len(tail) - low:] if low else "")
 
 
 def build_entry(source, detail_type, detail, resources, event_bus, epoch_seconds):
@@ -224,7 +210,7 @@ def read_put_events_reply(body, entry_count, request_id=""):
     tools ignored): an entry counts as accepted only when it has an EventId.
     """
     try:
-        reply = json.loads(body.decode("utf-8"))
+        reply = jsonin.loads(body)
         results = reply["Entries"]
         failed = int(reply.get("FailedEntryCount", 0))
     except (ValueError, KeyError, TypeError, AttributeError):

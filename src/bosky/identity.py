@@ -3,10 +3,9 @@
 Pure functions: IMDS replies come in as bytes, validated values go out.
 """
 
-import json
 import re
 
-from bosky import errors
+from bosky import errors, jsonin
 from bosky.aws import endpoints
 
 # EC2 instance IDs: "i-" then 8 (older) or 17 hexadecimal digits.
@@ -68,9 +67,9 @@ def parse_identity_document(body):
     """(instanceId, region, accountId) from the IMDS identity document JSON, each checked:
     they become the event's Resources and, for the region, a host name."""
     try:
-        doc = json.loads(body.decode("utf-8"))
+        doc = jsonin.loads(body)
         values = doc["instanceId"], doc["region"], doc["accountId"]
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise errors.ImdsError(
             reason="the identity document is not the JSON EC2 serves "
                    "(instanceId, region, accountId); pass --instance-id and --region")

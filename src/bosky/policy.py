@@ -43,8 +43,10 @@ def permissions_policy(settings):
         "Resource": autoscaling_group_arn(settings.group, settings.region),
     }
     statements = [statement, lifecycle]
+    from bosky.aws import s3
     for bucket in settings.buckets:
-        statements += bucket_statements(bucket, settings.region)
+        statements += bucket_statements(s3.check_bucket_name(bucket, "--bucket"),
+                                        settings.region)
     policy = {"Version": "2012-10-17", "Statement": statements}
     return json.dumps(policy, indent=2)
 

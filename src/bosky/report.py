@@ -11,7 +11,7 @@ along (`resend.send_along`); the rest is `bosky flush`'s job.
 
 import json
 
-from bosky import errors, events
+from bosky import errors, events, fit
 from bosky.delivery import Target, deliver
 
 
@@ -62,8 +62,7 @@ class Reporter(object):
             return events.build_entry(settings.project, settings.detail_type, detail,
                                       [found.resource], settings.event_bus, epoch)
 
-        entry = make_entry(None) if spec.tail is None else \
-            events.fit_output_tail(make_entry, spec.tail)
+        entry = fit.fit_entry(make_entry, fields, spec.tail)
         events.validate_entry(entry)
         self.session.log("event: {} bytes by EventBridge's count".format(
             events.entry_size(entry)))

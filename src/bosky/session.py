@@ -77,11 +77,16 @@ class Session(object):
     def ca_bundle(self):
         """AWS_CA_BUNDLE, else the profile's ca_bundle; None for the system's trust store."""
         path = self.settings.ca_bundle
-        if path and self.world.read_text(path) is None:
-            raise errors.ValidationError(reason="the CA bundle {} (from {}) cannot be read; "
-                                                "point it at a PEM file".format(
-                                                    path, self.settings.origin["ca_bundle"]))
-        return path or None
+        if not path:
+            return None
+        text = self.world.read_text(path)
+        if text is None or "-----BEGIN CERTIFICATE-----" not in text:
+            raise errors.ValidationError(reason="the CA bundle {} (from {}) {}; point it at a "
+                                                "PEM file of CA certificates".format(
+                                                    path, self.settings.origin["ca_bundle"],
+                                                    "cannot be read" if text is None else
+                                                    "holds no PEM certificate"))
+        return path
 
     def deadline(self, seconds=None, option="--timeout"):
         """A fresh deadline of `seconds` (default --timeout), set by `option`.  The

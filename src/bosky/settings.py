@@ -146,11 +146,13 @@ def choose_profile(flags, env_map, file_values, config_path, aws_files):
 
 
 def resolve(flags, env_map, file_values, config_path, aws_files, endpoint_service="events",
-            own=None):
+            own=None, sends_events=True):
     """Settings from the flags (dict; None = not given), environment, bosky's config file
     and the AWS files.  `endpoint_service` is the service --endpoint-url points at; `own`
     is {setting: (table, default)} for a command whose setting means something else (the
-    deadline of an S3 transfer is not an event's: only its own flag sets it)."""
+    deadline of an S3 transfer is not an event's: only its own flag sets it).  A command
+    that sends no event (`sends_events` False) is not refused for an event setting it
+    never uses (a bad BOSKY_EVENT_BUS must not stop `bosky s3 cp`)."""
     own = own or {}
     name, profile_origin, profile_values = choose_profile(flags, env_map, file_values,
                                                           config_path, aws_files)
@@ -166,9 +168,12 @@ def resolve(flags, env_map, file_values, config_path, aws_files, endpoint_servic
         if value is None:
             value, where = default, "default"
         values[setting], origin[setting] = value, where
+    if not sends_events:
+        values["event_bus"] = None
     _check(values, origin)
     values["endpoints"] = {service: endpoint_override(service, sources, flags, values,
                                                       endpoint_service)
+                           if sends_events or service != "events" else (None, None)
                            for service in endpoints.SERVICES}
     for flag in ("no_spool", "no_context"):
         values[flag] = bool(flags.get(flag))

@@ -19,7 +19,7 @@ import json
 import os
 import stat
 
-from bosky import errors, urls
+from bosky import errors, jsonin, urls
 from bosky.aws import endpoints
 
 RECORD_VERSION = 1
@@ -50,15 +50,17 @@ def decode_record(data):
     """(entry, endpoint, region) from a record's bytes; ValueError saying what is wrong
     with anything that is not exactly a record this version writes."""
     try:
-        record = json.loads(data.decode("utf-8"))
-    except RecursionError:
-        raise ValueError("nested too deeply to be a record")
+        record = jsonin.loads(data)
     except UnicodeDecodeError:
         raise ValueError("not UTF-8")
     if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
         raise ValueError("not a version {} spool record".format(RECORD_VERSION))
     entry, url, region = record.get("entry"), record.get("endpoint"), record.get("region")
     check_entry(entry)
+    try:  # a \ud800 escape is JSON, but no request can carry it: it would stop every flush
+        json.dumps(entry, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("its entry holds text that is not UTF-8 (a lone surrogate)")
     if not isinstance(url, str) or urls.split_url(url) is None or urls.has_userinfo(url):
         raise ValueError("its endpoint is not an http(s) URL")
     try:
@@ -200,10 +202,10 @@ class Spool(object):
             return 0
 
     def read(self, name):
-        """A record's bytes; raises OSError (ELOOP for a symlink) if it cannot be read."""
-        fd = os.open(os.path.join(self.path, name), os.O_RDONLY | _OPEN_FLAGS)
-        with os.fdopen(fd, "rb") as handle:
-            return handle.read(self._max_bytes)
+        """A record's bytes; raises OSError (ELOOP for a symlink, EINVAL for a FIFO or
+        anything else that is not a regular file) if it cannot be read."""
+        from bosky.system import read_regular_file
+        return read_regular_file(os.path.join(self.path, name), self._max_bytes, _OPEN_FLAGS)
 
     def remove(self, name):
         _remove_quietly(os.path.join(self.path, name))  # a concurrent flush may have sent it
@@ -238,8 +240,15 @@ class Spool(object):
     def lock(self, blocking):
         """Hold the flush lock; returns the open file (close it to release) or None if busy."""
         self.check()
-        fd = os.open(os.path.join(self.path, LOCK_FILE), os.O_RDWR | os.O_CREAT | _OPEN_FLAGS,
-                     0o600)
+        path = os.path.join(self.path, LOCK_FILE)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | _OPEN_FLAGS, 0o600)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise OSError(errno.EINVAL, "not a regular file")
+        except OSError as exc:  # a link (ELOOP), a directory, a FIFO put there
+            raise errors.SpoolError(path=self.path, reason="its lock file {} cannot be used "
+                                    "({}); remove it".format(path, exc.strerror or exc))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
         except OSError as exc:

@@ -30,8 +30,9 @@ class World(object):
     def log(self, text):
         """The --debug trace (never secrets); nothing without --debug."""
         if self.debug:
-            self.stderr.write("bosky: debug: [{:6.3f}s] {}\n".format(
-                time.monotonic() - self.started, text))
+            from bosky.errors import redact
+            self.error_line("bosky: debug: [{:6.3f}s] {}".format(
+                time.monotonic() - self.started, redact(text)))
 
     def warn(self, text):
         self.error_line("bosky: warning: {}".format(text))
@@ -105,11 +106,32 @@ def home_directory(env, euid):
         return None
 
 
-def read_text_file(path, limit=1024 * 1024):
-    """A small text file's contents, or None when it is missing or unreadable."""
+def read_regular_file(path, limit, extra_flags=0):
+    """Up to `limit` bytes of the regular file at `path`; OSError for anything else.  It
+    is opened without blocking and checked before a byte is read: a FIFO with no writer
+    would hold bosky past every deadline, a device would never end."""
+    import errno
+    import stat
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | extra_flags)
     try:
-        with open(path, "rb") as handle:
-            return handle.read(limit).decode("utf-8", "replace")
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise OSError(errno.EISDIR, "Is a directory")
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO or a device)")
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        return handle.read(limit)
+
+
+def read_text_file(path, limit=1024 * 1024):
+    """A small text file's contents, or None when it is missing, unreadable or not a
+    regular file."""
+    try:
+        return read_regular_file(path, limit).decode("utf-8", "replace")
     except (OSError, ValueError):
         return None
 

@@ -99,6 +99,12 @@ def check_proxy(proxy, scheme):
             reason="the proxy {!r} from {}_PROXY (or {}_proxy) is not a proxy URL: expected "
                    "http://[user:password@]host:port".format(urls.shown(proxy), scheme.upper(),
                                                              scheme))
+    if parts.password:  # a proxy that echoes Proxy-Authorization must not get it printed
+        import base64
+        from urllib.parse import unquote
+        user, password = unquote(parts.username or ""), unquote(parts.password)
+        errors.never_show(password, parts.password, base64.b64encode("{}:{}".format(
+            user, password).encode("utf-8")).decode("ascii"))
     return full
 
 
@@ -184,7 +190,14 @@ class Transport(object):
     def _context(self, trust):
         key = tuple(sorted(trust.items()))
         if key not in self._contexts:
-            self._contexts[key] = ssl.create_default_context(**trust)
+            try:
+                self._contexts[key] = ssl.create_default_context(**trust)
+            except (ssl.SSLError, OSError) as exc:  # a CA file OpenSSL cannot use
+                raise errors.ValidationError(reason="the CAs to trust ({}) cannot be loaded: "
+                                                    "{}; point AWS_CA_BUNDLE at a PEM file of "
+                                                    "CA certificates".format(
+                                                        ", ".join(trust.values()) or
+                                                        "OpenSSL's default", exc))
         return self._contexts[key]
 
 

@@ -25,10 +25,32 @@ def trust_for(ca_bundle, env, failed=()):
     if ca_bundle:
         return {"cafile": ca_bundle}
     paths = ssl.get_default_verify_paths()
+    check_openssl_env(env, paths)
     directory = env.get(paths.openssl_capath_env) or paths.openssl_capath
     if directory in failed or not _is_hashed_directory(directory):
         return {}
     return {"capath": directory}
+
+
+def check_openssl_env(env, paths):
+    """SSL_CERT_FILE and SSL_CERT_DIR, which OpenSSL reads itself: a FIFO there would block
+    it past every deadline, so each must be a regular file or a directory (or unset)."""
+    import os
+    import stat
+    from bosky import errors
+    for name, wanted, test in ((paths.openssl_cafile_env, "a PEM file", stat.S_ISREG),
+                               (paths.openssl_capath_env, "a directory", stat.S_ISDIR)):
+        value = env.get(name)
+        if not value:
+            continue
+        try:
+            usable = test(os.stat(value).st_mode)
+        except OSError:
+            continue  # missing: OpenSSL finds nothing there, and says so at verification
+        if not usable:
+            raise errors.ValidationError(reason="{} names {}, which is not {}; unset it or "
+                                                "point it at one".format(name, value[:200],
+                                                                         wanted))
 
 
 def _is_hashed_directory(path):

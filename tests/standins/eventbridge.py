@@ -54,6 +54,10 @@ def _status(entry):
         return None
 
 
+def _not_json(name):
+    raise ValueError("{} is not JSON".format(name))
+
+
 class EventBridgeStandIn(StandIn):
     """PutEvents as EventBridge answers it, with faults on demand.
 
@@ -184,7 +188,7 @@ class EventBridgeStandIn(StandIn):
         if fail:
             return {"ErrorCode": self.entry_error[0], "ErrorMessage": self.entry_error[1]}
         try:
-            detail = json.loads(entry["Detail"])
+            detail = json.loads(entry["Detail"], parse_constant=_not_json)  # strict, as AWS
             assert isinstance(detail, dict) and entry["Source"] and entry["DetailType"]
         except (ValueError, KeyError, AssertionError):
             return {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}

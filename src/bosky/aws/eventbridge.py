@@ -6,9 +6,8 @@ application/x-amz-json-1.1, X-Amz-Target AWSEvents.PutEvents, SigV4 service
 `x-amzn-RequestId`.
 """
 
-import json
 
-from bosky import errors, events
+from bosky import errors, events, jsonin
 from bosky.aws import sigv4
 
 SIGNING_NAME = "events"
@@ -42,8 +41,8 @@ UNREACHABLE_HINT = ("check the instance's route to the internet (NAT gateway) or
 def parse_error_reply(response):
     """(code, message) from an error reply, the way botocore's JSON parser reads it."""
     try:
-        doc = json.loads(response.body.decode("utf-8"))
-    except (ValueError, RecursionError):
+        doc = jsonin.loads(response.body)
+    except ValueError:
         doc = None
     if not isinstance(doc, dict):
         text = response.body.decode("utf-8", "replace").strip()

@@ -45,15 +45,22 @@ ACCESS_HINTS = {
 }
 
 
+def check_bucket_name(name, what="the bucket", fix=""):
+    """`name` if S3 could ever have allowed it as a bucket's name; UsageError if not (an
+    empty or wildcard --bucket would make a policy that grants every bucket)."""
+    if not ANY_BUCKET.fullmatch(name):
+        raise errors.UsageError(reason="{} {!r} is not a bucket name{}".format(
+            what, name[:100], fix))
+    return name
+
+
 def parse_url(text):
     """(bucket, key) from s3://BUCKET/KEY; UsageError naming what is wrong."""
     if not text.startswith("s3://"):
         raise errors.UsageError(reason="{!r} is not an s3:// URL".format(text))
     bucket, slash, key = text[len("s3://"):].partition("/")
-    if not ANY_BUCKET.fullmatch(bucket):
-        raise errors.UsageError(reason="malformed s3:// URL {!r}: the bucket {!r} is not a "
-                                       "bucket name; expected s3://BUCKET/KEY".format(
-                                           text, bucket))
+    check_bucket_name(bucket, "malformed s3:// URL {!r}: the bucket".format(text[:300]),
+                      "; expected s3://BUCKET/KEY")
     if not slash or not key:
         raise errors.UsageError(reason="malformed s3:// URL {!r}: no key; expected "
                                        "s3://BUCKET/KEY".format(text))

@@ -3,7 +3,9 @@ module here and one name below (its order is the order of `bosky --help`).
 
 Each module has NAME, HINT and SUMMARY (its line in the main --help), USAGE,
 DESCRIPTION (and EPILOG), ENDPOINT_SERVICE (the service --endpoint-url points
-at), `add_arguments(parser)`, an optional `early(args, world)` for what needs
+at), optionally SETTINGS (its own precedence for a setting), SENDS_EVENTS (False:
+event settings are not checked) and INTERRUPTED (what Ctrl-C or SIGTERM left
+undone), `add_arguments(parser)`, an optional `early(args, world)` for what needs
 no settings (an exit status, or None to go on), and `run(args, session)`,
 which returns the exit status.
 """

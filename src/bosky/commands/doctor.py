@@ -132,7 +132,7 @@ class Checks(object):
     def bucket(self, name):
         from bosky.aws import s3
         from bosky.s3client import Bucket
-        s3.parse_url("s3://{}/-".format(name))  # the bucket's name, checked
+        s3.check_bucket_name(name, "--bucket")
         return "s3://{} -> {}".format(name, Bucket(self.session, name, self.deadline)
                                       .describe())
 

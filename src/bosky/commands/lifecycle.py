@@ -7,6 +7,7 @@ NAME = "lifecycle"
 HINT = "bosky lifecycle complete"
 SUMMARY = "complete (or heartbeat) an Auto Scaling lifecycle action"
 ENDPOINT_SERVICE = "autoscaling"
+SENDS_EVENTS = False
 USAGE = "bosky lifecycle {complete,heartbeat} --hook NAME [OPTIONS]"
 DESCRIPTION = """\
 Complete (or heartbeat) the Auto Scaling lifecycle action waiting for this

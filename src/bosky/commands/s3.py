@@ -14,6 +14,7 @@ NAME = "s3"
 HINT = "bosky s3 cp SRC DST"
 SUMMARY = "copy a file to or from S3, verified (no AWS CLI needed)"
 ENDPOINT_SERVICE = "s3"
+SENDS_EVENTS = False
 USAGE = "bosky s3 cp SRC DST [OPTIONS]"
 TRANSFER_TIMEOUT = 900.0
 INTERRUPTED = "the copy was abandoned: nothing was left at DST, a multipart upload aborted"
@@ -29,18 +30,21 @@ Copy one object between S3 and this machine, signed with the instance's role
   bosky s3 cp s3://my-bucket/app.tar.gz - --sha256 9f86d08... | tar -xz -C /opt
 
 Downloads go to a temporary file beside DST and are renamed into place only
-once complete and verified: --sha256 if given, S3's own checksum when it
-sends one, else the ETag when it is a plain MD5; a dropped connection is
-resumed where it broke (Range + If-Match).  New files are mode 0600 unless
---mode; a replaced file keeps its mode.  `-` as DST writes to standard output
-only after the bytes are verified.  Uploads under 8 MiB are one PutObject;
-from 8 MiB they go in 8 MiB parts, each retried on its own, and a failed
-upload is aborted.  A bucket in another region is found and used; --timeout
-(default 900) bounds the whole transfer.
+once complete and verified: --sha256 if given, S3's own SHA-256, SHA-1 or
+CRC32 when it sends one, and the ETag when it is a plain MD5 (when none can
+check them, a warning says so); a dropped connection is resumed where it
+broke (Range + If-Match).  New files are mode 0600 unless --mode; a replaced
+file keeps its mode (never setuid) and owner; a symlink is written through.
+`-`, a FIFO or a device as DST is written to only after the bytes are
+verified.  Uploads under 8 MiB are one PutObject; from 8 MiB they go in 8 MiB
+parts, each retried on its own, and a failed upload is aborted; a key ending
+in / gets the file's name.  A bucket in another region is found and used;
+--timeout (default 900) bounds the whole transfer.
 """
 EPILOG = """\
 exit status:
-  0  copied (and verified)
+  0  copied (and verified, unless a warning says nothing S3 sent could check
+     the bytes: then pass --sha256)
   1  not copied: the line names s3://BUCKET/KEY, S3's error code, its request
      id and what to try; nothing was left at DST
   2  usage error (a malformed s3:// URL, two local sides, a bad option)

@@ -11,12 +11,11 @@ reply that cannot be read) are logged and polled through; the token is
 renewed as it expires; SIGTERM (systemd stopping the service) ends it with 0.
 """
 
-import json
 import os
 import signal
 import threading
 
-from bosky import errors
+from bosky import errors, jsonin
 from bosky.aws import imds
 from bosky.commands import options
 
@@ -63,9 +62,9 @@ def termination_notice(client, deadline):
     spot = client.get(SPOT_ACTION, deadline, optional=True, cache=False)
     if spot is not None:
         try:
-            notice = json.loads(spot.decode("utf-8"))
+            notice = jsonin.loads(spot)
             return "spot interruption: {} at {}".format(notice["action"], notice["time"])
-        except (ValueError, KeyError, TypeError, RecursionError):
+        except (ValueError, KeyError, TypeError):
             return "spot interruption notice: {}".format(spot.decode("utf-8", "replace")[:200])
     return None
 
@@ -123,9 +122,10 @@ def run_fetched_script(reporter, url, sha256):
     from bosky.progress import Progress
     from bosky.report import EventSpec
     from bosky.aws import s3
-    session, directory = reporter.session, tempfile.mkdtemp(prefix="bosky-on-terminate-")
-    path = os.path.join(directory, "on-terminate")
+    session, directory = reporter.session, None
     try:
+        directory = tempfile.mkdtemp(prefix="bosky-on-terminate-")
+        path = os.path.join(directory, "on-terminate")
         bucket_name, key = s3.parse_url(url)
         sink = localfiles.Sink(path, 0o700)
         try:
@@ -140,14 +140,17 @@ def run_fetched_script(reporter, url, sha256):
             direct = handle.read(2) == b"#!"
         return steps.run_step(reporter, [path] if direct else ["/bin/sh", path],
                               "on-terminate")
-    except errors.BoskyError as exc:
+    except Exception as exc:  # noqa: BLE001 -- whatever it was, the hook is still completed
+        why = exc.message if isinstance(exc, errors.BoskyError) else "{}: {}".format(
+            exc.__class__.__name__, exc)
         steps.send_quietly(reporter, EventSpec("fail", "the on-terminate script {} could not "
-                                                       "be fetched: {}".format(url, exc.message),
+                                                       "be fetched: {}".format(url, why),
                                                {"Step": "on-terminate"}))
         steps.report_error(session.world, exc)
         return None
     finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        if directory:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def run(args, session):
@@ -180,9 +183,11 @@ def run(args, session):
         return errors.EXIT_OK
     reporter = Reporter(session)
     steps.send_quietly(reporter, EventSpec("terminating", notice, {"Step": "terminate"}))
-    if args.on_terminate:
-        run_on_terminate(reporter, args.on_terminate, args.hook, heartbeat,
-                         args.on_terminate_sha256)
-    if args.hook:
-        hooks.complete(session, args.hook, "CONTINUE", session.settings.group)
+    try:
+        if args.on_terminate:
+            run_on_terminate(reporter, args.on_terminate, args.hook, heartbeat,
+                             args.on_terminate_sha256)
+    finally:  # termination must go on, whatever the on-terminate step did
+        if args.hook:
+            hooks.complete(session, args.hook, "CONTINUE", session.settings.group)
     return errors.EXIT_OK
