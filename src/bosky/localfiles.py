@@ -97,17 +97,17 @@ class Sink(object):
 
     def _copy_out(self):
         self._file.seek(0)
-        copied, name = 0, "standard output" if self.where == "-" else self.where
+        name = "standard output" if self.where == "-" else self.where
         try:
             if self.where == "-":
                 out = self._stdout.buffer if hasattr(self._stdout, "buffer") else self._stdout
                 _copy(self._file, out)
             else:
                 with open(self.where, "wb") as out:
-                    copied = _copy(self._file, out)
+                    _copy(self._file, out)
         except OSError as exc:  # a reader gone (EPIPE), a full device
-            raise errors.LocalFileError(where=name, reason="{} after {} verified bytes".format(
-                exc.strerror or exc, copied))
+            raise errors.LocalFileError(where=name, reason="{} before all of the verified "
+                                        "bytes were written".format(exc.strerror or exc))
 
     def discard(self):
         """Remove the temporary file (after a failure, or once copied out)."""
@@ -123,15 +123,12 @@ class Sink(object):
 
 
 def _copy(source, out):
-    copied = 0
     while True:
         chunk = source.read(256 * 1024)
         if not chunk:
             break
         out.write(chunk)
-        copied += len(chunk)
     out.flush()
-    return copied
 
 
 def _check_name_length(path):

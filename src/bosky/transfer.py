@@ -207,8 +207,8 @@ def unverified_warning(bucket, key, headers):
     kinds = sorted(name[len("x-amz-checksum-"):].upper() for name in headers
                    if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type")
     return ("s3://{}/{}: only its length was checked: S3 sent {} and no MD5 ETag; pass "
-            "--sha256 to check the bytes".format(bucket, key, "only a {} checksum, which "
-                                                 "bosky cannot compute".format(
+            "--sha256 to check the bytes".format(bucket, key, "only a {} checksum (which "
+                                                 "bosky cannot compute)".format(
                                                      " and ".join(kinds)) if kinds else
                                                  "no checksum of the whole object"))
 
