@@ -5,7 +5,7 @@ import time
 import pytest
 
 import standins
-from bosky import errors, providers, transport
+from bosky import errors, providers, proxies
 from bosky.aws import imds
 from bosky.deadline import Deadline
 from conftest import make_session
@@ -103,7 +103,7 @@ def test_imds_error_reply_in_role_credentials_is_an_error(imds_server):
     ("http://x/", {"HTTP_PROXY": "http://p:1", "no_proxy": "*"}, None),
 ])
 def test_proxy_choice(url, env, expected):
-    assert transport.proxy_for(url, env) == expected
+    assert proxies.proxy_for(url, env) == expected
 
 
 class RecordingProxy(standins.StandIn):

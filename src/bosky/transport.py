@@ -46,6 +46,7 @@ urllib_request = _import_urllib_request()
 from urllib.error import HTTPError, URLError  # noqa: E402
 
 from bosky import __version__, bounded, errors, urls  # noqa: E402
+from bosky.proxies import proxy_for  # noqa: E402
 from bosky.trust import CERTIFICATE_HINT, is_certificate_failure, trust_for  # noqa: E402
 
 MAX_REPLY_BYTES = 1024 * 1024
@@ -59,53 +60,6 @@ class Response(object):
 
     def __init__(self, status, reason, headers, body):
         self.status, self.reason, self.headers, self.body = status, reason, headers, body
-
-
-# -- proxies ------------------------------------------------------------------------
-
-def proxy_for(url, env):
-    """The proxy URL for `url` from the env mapping, or None.
-
-    Lower-case variables win over upper-case ones (as urllib and the AWS CLI
-    docs have it); NO_PROXY holds host suffixes, host:port, or `*`.
-    """
-    parts = urlsplit(url)
-    variable = "{}_proxy".format(parts.scheme)
-    proxy = env.get(variable) or env.get(variable.upper())
-    if not proxy:
-        return None
-    no_proxy = env.get("no_proxy", env.get("NO_PROXY", ""))
-    host = (parts.hostname or "").lower()
-    for entry in (e.strip().lower() for e in no_proxy.split(",")):
-        if not entry:
-            continue
-        if entry == "*":
-            return None
-        name, _, port = entry.partition(":")
-        if port and str(parts.port or "") != port:
-            continue
-        name = name.lstrip(".")
-        if host == name or host.endswith("." + name):
-            return None
-    return check_proxy(proxy, parts.scheme)
-
-
-def check_proxy(proxy, scheme):
-    """The proxy URL, as http://...; ValidationError for one bosky cannot use."""
-    full = proxy if "://" in proxy else "http://" + proxy
-    parts = urls.split_url(full)
-    if parts is None or parts.scheme != "http" or parts.path not in ("", "/"):
-        raise errors.ValidationError(
-            reason="the proxy {!r} from {}_PROXY (or {}_proxy) is not a proxy URL: expected "
-                   "http://[user:password@]host:port".format(urls.shown(proxy), scheme.upper(),
-                                                             scheme))
-    if parts.password:  # a proxy that echoes Proxy-Authorization must not get it printed
-        import base64
-        from urllib.parse import unquote
-        user, password = unquote(parts.username or ""), unquote(parts.password)
-        errors.never_show(password, parts.password, base64.b64encode("{}:{}".format(
-            user, password).encode("utf-8")).decode("ascii"))
-    return full
 
 
 # -- sending ----------------------------------------------------------------------------

@@ -172,8 +172,8 @@ def run(args, session):
     report.check("imds", checks.imds, required=False)
     report.check("instance", checks.instance)
     if report.check("region", checks.region) and report.check("endpoint", checks.endpoint):
-        from bosky import transport
-        proxy = transport.proxy_for(checks.target.url, world.env)
+        from bosky import proxies
+        proxy = proxies.proxy_for(checks.target.url, world.env)
         report.line("ok", "proxy", urls.shown(proxy) if proxy else "none")
         report.line("ok", "CA bundle", session.ca_bundle() or system_trust(world.env))
         report.check("credentials", checks.found_credentials)

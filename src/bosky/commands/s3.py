@@ -176,9 +176,9 @@ def upload(session, bucket, key, args, expected, progress):
 
 
 def send(session, bucket, key, stream, size, headers, expected, progress, name):
-    from bosky import transfer
+    from bosky import uploads
     try:
-        digest = transfer.upload(bucket, key, stream, size, headers, expected, progress)
+        digest = uploads.upload(bucket, key, stream, size, headers, expected, progress)
     except OSError as exc:  # reading the source: an I/O error, a closed descriptor
         raise errors.LocalFileError(where=name, reason="cannot be read ({}); nothing was "
                                     "uploaded".format(exc.strerror or exc))
