@@ -15,12 +15,14 @@ $(PYZ): $(SOURCES) FORCE
 FORCE:
 
 # Test-time tools only (bosky itself needs none): pytest; python-hcl2 to parse the
-# Terraform example; moto in server mode (with boto3, to set it up) as an independent
-# S3/EventBridge/IAM oracle -- pinned: tests/test_moto.py records what 5.2.1 does not check.
+# Terraform example; cfn-lint for the CloudFormation ones; moto in server mode (with boto3,
+# to set it up) as an independent S3/EventBridge/IAM oracle -- pinned: tests/test_moto.py
+# records what 5.2.1 does not check; awscrt, the SDKs' own CRC32C/CRC64NVME (the oracle
+# for crc.py, and what moto needs to compute S3's default checksum right).
 # Installed for this user if missing.
-TEST_TOOLS := pytest python-hcl2 "moto[server]==5.2.1"
+TEST_TOOLS := pytest python-hcl2 "cfn-lint==1.51.0" "moto[server]==5.2.1" "awscrt==0.27.6"
 pytest:
-	@$(PYTHON) -c "import pytest, hcl2, moto, flask, boto3" >/dev/null 2>&1 || \
+	@$(PYTHON) -c "import pytest, hcl2, cfnlint, moto, flask, boto3, awscrt" >/dev/null 2>&1 || \
 	  $(PYTHON) -m pip install --quiet $(TEST_TOOLS) || \
 	  $(PYTHON) -m pip install --quiet --user --break-system-packages $(TEST_TOOLS)
 

@@ -3,6 +3,7 @@
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -30,13 +31,15 @@ def test_flush_service_runs_bosky_flush_and_accepts_exit_75():
     assert "SuccessExitStatus=75" in text
 
 
-@pytest.mark.skipif(shutil.which("cfn-lint") is None, reason="cfn-lint is not installed")
 def test_cloudformation_templates_pass_cfn_lint():
+    pytest.importorskip("cfnlint")  # `make test` installs it
     templates = [os.path.join(root, name) for root, _, names in os.walk(
         os.path.join(ROOT, "examples")) for name in names if name.endswith((".yaml", ".yml"))]
     assert templates
-    result = subprocess.run(["cfn-lint"] + templates, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    # Its own entry point, run by this Python: a --user install's script may not be on PATH.
+    result = subprocess.run([sys.executable, "-c", "import sys; from cfnlint.runner import "
+                             "main; sys.exit(main())"] + templates,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert result.returncode == 0, result.stdout.decode()
 
 

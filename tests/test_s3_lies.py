@@ -141,20 +141,46 @@ def test_a_sha1_or_crc32_that_does_not_match_is_refused(pyz, bucket_server, tmp_
     assert result.returncode == 1 and name.upper() + " does not match" in one_line(result)
 
 
-def test_an_object_bosky_cannot_check_is_copied_with_a_warning_that_says_so(
+@pytest.mark.parametrize("name", ["crc64nvme", "crc32c"])
+@pytest.mark.parametrize("right", [True, False])
+def test_the_default_checksums_of_current_sdks_are_checked_too(pyz, bucket_server, tmp_path,
+                                                               name, right):
+    # S3 and current SDKs give new objects a CRC64NVME; with SSE-KMS or a multipart
+    # upload it is all there is.  awscrt (the CRT the SDKs use) is the oracle.
+    checksums = pytest.importorskip("awscrt.checksums")
+    data = os.urandom(100000)
+    put(bucket_server, "k", data)
+    bucket_server.send_checksum = False
+    value = getattr(checksums, name)(data if right else data[:-1] + b"!")
+    header = base64.b64encode(value.to_bytes(8 if name == "crc64nvme" else 4, "big")).decode()
+
+    def only_that(request, reply):
+        status, headers, body = reply
+        return status, dict(headers, ETag='"abc-2"', **{
+            "x-amz-checksum-" + name: header, "x-amz-checksum-type": "FULL_OBJECT"}), body
+    bucket_server.lie = only_that
+    result = cp(pyz, bucket_server, "s3://my-bucket/k", str(tmp_path / "out"))
+    if right:
+        assert result.returncode == 0 and result.stderr == b"", result.stderr
+        assert (tmp_path / "out").read_bytes() == data
+    else:
+        assert result.returncode == 1 and name.upper() + " does not match" in one_line(result)
+        assert os.listdir(str(tmp_path)) == []
+
+
+def test_an_object_nothing_can_check_is_copied_with_a_warning_that_says_so(
         pyz, bucket_server, tmp_path):
     put(bucket_server, "k", b"C" * 1000)
     bucket_server.send_checksum = False
 
-    def crc64_only(request, reply):
+    def composite_only(request, reply):
         status, headers, body = reply
         return status, dict(headers, ETag='"abc-2"', **{
-            "x-amz-checksum-crc64nvme": "AAAAAAAAAAA=", "x-amz-checksum-type": "FULL_OBJECT"}), \
-            body
-    bucket_server.lie = crc64_only
+            "x-amz-checksum-crc32c": "AAAAAA==-2", "x-amz-checksum-type": "COMPOSITE"}), body
+    bucket_server.lie = composite_only
     result = cp(pyz, bucket_server, "s3://my-bucket/k", str(tmp_path / "out"))
     assert result.returncode == 0
-    assert "only its length was checked: S3 sent only a CRC64NVME checksum (which" in one_line(result)
+    assert "only its length was checked: S3 sent only a composite CRC32C" in one_line(result)
     assert "pass --sha256" in one_line(result)
     digest = hashlib.sha256(b"C" * 1000).hexdigest()
     checked = cp(pyz, bucket_server, "s3://my-bucket/k", str(tmp_path / "out"), "--sha256",

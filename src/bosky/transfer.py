@@ -4,8 +4,8 @@ are in uploads.py).
 GET with x-amz-checksum-mode: ENABLED into a temporary file beside the
 destination; a connection dropped mid-body is resumed with Range and If-Match,
 and the reply must be the rest of the same object; the bytes are checked
-against --sha256, S3's own SHA-256, SHA-1 or CRC32 when it sends one for the
-whole object, and the ETag when it is a plain MD5; only then is the file
+against --sha256, S3's own SHA-256, SHA-1, CRC32, CRC32C or CRC64NVME when it
+sends one for the whole object, and the ETag when it is a plain MD5; only then is the file
 renamed into place (or copied to standard output, a FIFO, a device).
 """
 
@@ -13,7 +13,7 @@ import hashlib
 import os
 import zlib
 
-from bosky import errors
+from bosky import crc, errors
 from bosky.aws import s3
 
 CHUNK = 256 * 1024
@@ -31,23 +31,51 @@ def _md5():
         return None
 
 
-class Digests(object):
-    """What the bytes are checked against: SHA-256 always, MD5, SHA-1, CRC32 when useful
-    (CRC32C and CRC64NVME have no fast implementation in the standard library)."""
+class _Crc32(object):
+    def __init__(self):
+        self._value = 0
 
-    def __init__(self, md5=False, sha1=False, crc32=False):
-        self.sha256 = hashlib.sha256()
+    def update(self, data):
+        self._value = zlib.crc32(data, self._value)
+
+    def digest(self):
+        return self._value.to_bytes(4, "big")
+
+
+# S3's checksums as x-amz-checksum-NAME: the fast ones are computed whenever S3 sends
+# one; CRC64NVME and CRC32C (pure Python, 15-35 MB/s: crc.py) only when nothing else
+# would check the bytes (no --sha256, no plain-MD5 ETag, no fast checksum).
+CHECKSUMS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "crc32": _Crc32}
+SLOW_CHECKSUMS = {"crc64nvme": crc.crc64nvme, "crc32c": crc.crc32c}
+
+
+def sent_checksum(headers, name):
+    """S3's checksum of the whole object, or "" (a composite one, "...-N", is of the
+    parts' checksums: nothing bosky computes can match it)."""
+    value = headers.get("x-amz-checksum-" + name, "").strip()
+    return value if value and "-" not in value else ""
+
+
+class Digests(object):
+    """What the bytes are checked against: SHA-256 always, the rest as chosen."""
+
+    def __init__(self, headers, expected_sha256):
+        self.sha256, md5 = hashlib.sha256(), _plain_md5_etag(headers)
         self.md5 = _md5() if md5 else None
-        self.sha1 = hashlib.sha1() if sha1 else None
-        self.crc32 = 0 if crc32 else None
+        self.checks = {name: make() for name, make in CHECKSUMS.items()
+                       if name != "sha256" and sent_checksum(headers, name)}
+        if not (expected_sha256 or self.md5 or self.checks or sent_checksum(headers,
+                                                                             "sha256")):
+            slow = [name for name in SLOW_CHECKSUMS if sent_checksum(headers, name)]
+            if slow:
+                self.checks[slow[0]] = SLOW_CHECKSUMS[slow[0]]()
 
     def update(self, data):
         self.sha256.update(data)
-        for digest in (self.md5, self.sha1):
-            if digest is not None:
-                digest.update(data)
-        if self.crc32 is not None:
-            self.crc32 = zlib.crc32(data, self.crc32)
+        if self.md5 is not None:
+            self.md5.update(data)
+        for check in self.checks.values():
+            check.update(data)
 
 
 def check_sha256_option(value, where="--sha256"):
@@ -67,7 +95,8 @@ def download(bucket, key, sink, expected_sha256, progress, log):
     """Fetch s3://bucket/key into `sink` (a localfiles.Sink), verified; returns (bytes
     fetched, their SHA-256 in hex)."""
     what = "S3 GetObject s3://{}/{}".format(bucket.name, key)
-    state = {"received": 0, "etag": None, "total": None, "headers": None, "digests": None}
+    state = {"received": 0, "etag": None, "total": None, "headers": None, "digests": None,
+             "expected": expected_sha256}
     attempts = 0
     while state["total"] is None or state["received"] < state["total"]:
         attempts += 1
@@ -149,9 +178,7 @@ def _first_reply(state, headers, progress):
     except ValueError:
         raise _unexpected("no usable Content-Length")
     state["etag"], state["headers"] = headers.get("etag", ""), headers
-    state["digests"] = Digests(md5=_plain_md5_etag(headers) is not None,
-                               sha1="x-amz-checksum-sha1" in headers,
-                               crc32="x-amz-checksum-crc32" in headers)
+    state["digests"] = Digests(headers, state["expected"])
     progress.start(state["total"])
 
 
@@ -167,8 +194,8 @@ def _plain_md5_etag(headers):
 
 def verify(what, state, expected_sha256, where):
     """Refuse bytes that are not the object's: TransferError, and nothing is put in place.
-    Returns what checked them (for --debug): a bundle may have nothing S3 sent that bosky
-    can check, such as a multipart object whose only checksum is CRC32C or CRC64NVME."""
+    Returns what checked them (for --debug); nothing, for an object S3 sent no usable
+    checksum for (a multipart upload without one, or with a composite one)."""
     headers, digests = state["headers"], state["digests"]
 
     def refuse(reason):
@@ -180,11 +207,11 @@ def verify(what, state, expected_sha256, where):
             refuse("its SHA-256 is {}, not the {} given by --sha256".format(
                 sha256.hex(), expected_sha256))
         checked.append("--sha256")
-    for name, ours in (("sha256", sha256), ("sha1", digests.sha1 and digests.sha1.digest()),
-                       ("crc32", None if digests.crc32 is None else
-                        digests.crc32.to_bytes(4, "big"))):
-        theirs = headers.get("x-amz-checksum-" + name, "").strip()
-        if theirs and "-" not in theirs and ours is not None:  # "-N": of the parts, not ours
+    computed = dict(((name, check.digest()) for name, check in digests.checks.items()),
+                    sha256=sha256)
+    for name, ours in sorted(computed.items()):
+        theirs = sent_checksum(headers, name)
+        if theirs:
             if theirs != s3.checksum_header(ours):
                 refuse("its {} does not match the x-amz-checksum-{} S3 sent".format(
                     name.upper(), name))
@@ -198,13 +225,13 @@ def verify(what, state, expected_sha256, where):
 
 
 def unverified_warning(bucket, key, headers):
-    kinds = sorted(name[len("x-amz-checksum-"):].upper() for name in headers
-                   if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type")
+    composite = [name[len("x-amz-checksum-"):].upper() for name in sorted(headers)
+                 if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type"]
     return ("s3://{}/{}: only its length was checked: S3 sent {} and no MD5 ETag; pass "
-            "--sha256 to check the bytes".format(bucket, key, "only a {} checksum (which "
-                                                 "bosky cannot compute)".format(
-                                                     " and ".join(kinds)) if kinds else
-                                                 "no checksum of the whole object"))
+            "--sha256 to check the bytes".format(bucket, key, "only a composite {} (of the "
+                                                 "parts, not the object)".format(
+                                                     " and ".join(composite)) if composite
+                                                 else "no checksum of the whole object"))
 
 
 def room_for_another(deadline):

@@ -30,11 +30,12 @@ Copy one object between S3 and this machine, signed with the instance's role
   bosky s3 cp s3://my-bucket/app.tar.gz - --sha256 9f86d08... | tar -xz -C /opt
 
 Downloads go to a temporary file beside DST and are renamed into place only
-once complete and verified: --sha256 if given, S3's own SHA-256, SHA-1 or
-CRC32 when it sends one, and the ETag when it is a plain MD5 (when none can
-check them, a warning says so); a dropped connection is resumed where it
-broke (Range + If-Match).  New files are mode 0600 unless --mode; a replaced
-file keeps its mode (never setuid) and owner; a symlink is written through.
+once complete and verified: --sha256 if given, S3's own checksum of the whole
+object when it sends one (SHA-256, SHA-1, CRC32, CRC64NVME, CRC32C), and the
+ETag when it is a plain MD5 (when none can check them, a warning says so); a
+dropped connection is resumed where it broke (Range + If-Match).  New files
+are mode 0600 unless --mode; a replaced file keeps its mode (never setuid)
+and owner; a symlink is written through.
 `-`, a FIFO or a device as DST is written to only after the bytes are
 verified.  Uploads under 8 MiB are one PutObject; from 8 MiB they go in 8 MiB
 parts, each retried on its own, and a failed upload is aborted; a key ending
