@@ -52,6 +52,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=1024, help="MiB (default 1024)")
     parser.add_argument("--python", default=os.path.realpath(sys.executable))
+    parser.add_argument("--crc-size", type=int, default=128,
+                        help="MiB of the CRC64NVME-only download (default 128)")
     options = parser.parse_args()
     if not os.path.exists(PYZ):
         sys.exit("dist/bosky.pyz is missing: run `make` first")
@@ -77,12 +79,45 @@ def main():
                 "under {:g} MiB: met".format(TARGET_MIB) if rss < TARGET_MIB else "NOT met"))
         same = os.path.getsize(copy) == os.path.getsize(source)
         print("  the copy has the source's size: {}".format("yes" if same else "NO"))
+        crc_download(options, server, source, copy, env)
     finally:
         server.stop()
         for path in (source, copy):
             if os.path.exists(path):
                 os.remove(path)
         os.rmdir(workdir)
+
+
+def crc_download(options, server, source, copy, env):
+    """A download whose only check is S3's CRC64NVME (an SSE-KMS or multipart object from a
+    current SDK): bosky's pure-Python CRC sets the pace.  The first --crc-size MiB."""
+    import base64
+    options.crc_size = min(options.crc_size, options.size)
+    with open(source, "rb") as handle:
+        data = handle.read(options.crc_size * 1024 * 1024)
+    try:
+        from awscrt import checksums
+        value = checksums.crc64nvme(data).to_bytes(8, "big")
+    except ImportError:
+        sys.path.insert(0, os.path.join(ROOT, "src"))
+        from bosky import crc
+        running = crc.crc64nvme()
+        running.update(data)
+        value = running.digest()
+    server.objects[("bench-bucket", "crc.bin")] = data
+    header = base64.b64encode(value).decode()
+
+    def crc64_only(request, reply):
+        status, headers, body = reply
+        headers = {k: v for k, v in headers.items() if not k.lower().startswith(
+            "x-amz-checksum")}
+        return status, dict(headers, ETag='"0-2"', **{"x-amz-checksum-crc64nvme": header}), body
+    server.lie = crc64_only
+    seconds, rss = run(options.python, ["s3", "cp", "s3://bench-bucket/crc.bin", copy,
+                                        "--quiet"], env)
+    server.lie = None
+    print("  download of {} MiB checked by CRC64NVME alone: {:6.1f} s  {:6.1f} MiB/s  peak RSS "
+          "{:5.1f} MiB".format(options.crc_size, seconds, options.crc_size / seconds, rss))
 
 
 if __name__ == "__main__":
