@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from bosky import errors, unpack
+from bosky import bundledir, errors, unpack
 
 
 def tar_of(path, members, compression=""):
@@ -43,7 +43,7 @@ def listing(root):
     for directory, dirs, files in os.walk(root):
         for name in dirs + files:
             found.append(os.path.relpath(os.path.join(directory, name), root))
-    return sorted(name for name in found if name != unpack.MARKER)
+    return sorted(name for name in found if name != bundledir.MARKER)
 
 
 @pytest.mark.parametrize("compression", ["", "gz", "bz2", "xz"])
@@ -210,5 +210,147 @@ def test_an_empty_dir_or_one_bosky_made_is_replaced(tmp_path):
     for version in ("v1", "v2"):
         archive = tar_of(tmp_path / "b.tar", [(version + "/start.sh", "file", b"x", 0o755)])
         unpack.unpack(archive, str(target), note="bundle " + version)
-        assert sorted(os.listdir(str(target))) == [unpack.MARKER, version]
-    assert (target / unpack.MARKER).read_text() == "bundle v2"
+        assert sorted(os.listdir(str(target))) == [bundledir.MARKER, version]
+    assert (target / bundledir.MARKER).read_text() == "bosky bootstrap\nbundle v2"
+
+
+# -- damaged archives: each refused whole (tar -x would fail on every one) ---------------
+
+def good_tar_bytes(compression=""):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w" + (":" + compression if compression else "")) \
+            as tar:
+        for name, data in (("top/10-a/start.sh", b"echo A\n"), ("top/20-b/start.sh", b"echo B\n"),
+                           ("top/20-b/config", os.urandom(100000))):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def refused(tmp_path, data, name="b.tar"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(errors.BundleError) as raised:
+        unpack.unpack_into(str(path), str(out))
+    return str(raised.value)
+
+
+def test_a_damaged_header_after_the_first_member_is_not_the_end(tmp_path):
+    data = bytearray(good_tar_bytes())
+    second = data.index(b"top/20-b/start.sh")
+    data[second + 100] ^= 0x01  # the mode field: the header checksum no longer matches
+    assert "does not end where its members do" in refused(tmp_path, bytes(data))
+
+
+def test_a_member_longer_than_its_header_says_is_refused(tmp_path):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("top/10-a/start.sh")
+        info.size = 22
+        tar.addfile(info, io.BytesIO(b"echo A\n" + b"#" * 15))
+    data = bytearray(buffer.getvalue())
+    body = data.index(b"echo A")
+    data[body:body + 1523] = b"x" * 1523  # 1523 bytes where the header promised 22
+    assert "does not end where its members do" in refused(tmp_path, bytes(data))
+
+
+@pytest.mark.parametrize("compression,damage", [
+    ("gz", "crc"), ("gz", "cut-trailer"), ("gz", "garbage-after"), ("gz", "flipped-middle"),
+    ("bz2", "cut-trailer"), ("bz2", "flipped-middle"), ("xz", "cut-trailer"),
+    ("xz", "flipped-middle"),
+])  # (after a whole bz2 or xz stream, the standard library's readers skip any trailing data)
+def test_a_compressed_stream_that_is_damaged_cut_or_followed_by_garbage(tmp_path, damage,
+                                                                         compression):
+    data = bytearray(good_tar_bytes(compression))
+    if damage == "crc":
+        data[-8] ^= 0xFF  # the gzip trailer's CRC-32
+    elif damage == "cut-trailer":
+        del data[-8:]
+    elif damage == "flipped-middle":
+        data[len(data) // 2] ^= 0x10
+    else:
+        data += b"\x13garbage after the end\n" * 3
+    refused(tmp_path, bytes(data), "b.tar." + compression)
+
+
+def test_a_tar_followed_by_garbage_is_refused(tmp_path):
+    assert "does not end" in refused(tmp_path, good_tar_bytes() + b"PK\x03\x04 a zip, say")
+
+
+def test_archives_from_gnu_tar_and_with_a_bare_two_block_end_unpack(tmp_path):
+    import shutil
+    import subprocess
+    tree = tmp_path / "tree" / "top" / "10-a"
+    tree.mkdir(parents=True)
+    (tree / "start.sh").write_text("echo A\n")
+    archives = []
+    if shutil.which("tar"):
+        subprocess.check_call(["tar", "-czf", str(tmp_path / "gnu.tgz"), "-C",
+                               str(tmp_path / "tree"), "top"])
+        archives.append(str(tmp_path / "gnu.tgz"))
+    minimal = good_tar_bytes()
+    end = minimal.index(b"\0" * 1024, minimal.index(b"top/20-b/config") + 512 + 100000 - 600)
+    (tmp_path / "minimal.tar").write_bytes(minimal[:end + 1024])  # no record padding
+    archives.append(str(tmp_path / "minimal.tar"))
+    for number, archive in enumerate(archives):
+        out = tmp_path / "out{}".format(number)
+        out.mkdir()
+        unpack.unpack_into(archive, str(out))
+        assert (out / "top" / "10-a" / "start.sh").exists()
+
+
+def zip_bytes(method=zipfile.ZIP_DEFLATED, **extra):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=method) as archive:
+        archive.writestr("top/10-a/start.sh", b"echo A\n" * 2000)
+    return bytearray(buffer.getvalue())
+
+
+@pytest.mark.parametrize("case", ["corrupt-deflate", "unknown-method", "directory-with-data"])
+def test_a_zip_bosky_cannot_read_is_refused_not_an_internal_error(tmp_path, case):
+    data = zip_bytes()
+    if case == "corrupt-deflate":
+        start = data.index(b"start.sh") + len(b"start.sh")
+        data[start + 3:start + 40] = b"\xff" * 37
+    elif case == "unknown-method":  # 99 is AES (7-Zip); 9 is Deflate64 (Windows Explorer)
+        for header in (b"PK\x03\x04", b"PK\x01\x02"):
+            at = data.index(header)
+            offset = 8 if header == b"PK\x03\x04" else 10
+            data[at + offset:at + offset + 2] = (99).to_bytes(2, "little")
+    else:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            info = zipfile.ZipInfo("top/10-a/")
+            info.external_attr = (stat.S_IFDIR | 0o755) << 16
+            archive.writestr(info, b"data in a directory")
+        data = bytearray(buffer.getvalue())
+    refused(tmp_path, bytes(data), "b.zip")
+
+
+def test_a_tar_that_is_also_a_zip_is_refused(tmp_path):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        data = b"echo tar side\n"
+        info = tarfile.TarInfo("PK\x03\x04" + "x" * 20)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    assert "both a tar and a zip" in refused(tmp_path, buffer.getvalue() + bytes(zip_bytes()))
+
+
+def test_a_sparse_member_and_one_named_like_the_marker_are_refused(tmp_path):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("top/sparse")
+        info.size = 4
+        info.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
+                            "GNU.sparse.name": "top/sparse", "GNU.sparse.realsize": "10"}
+        tar.addfile(info, io.BytesIO(b"1\n0\n"))
+    refused(tmp_path, buffer.getvalue())
+    marker = tar_of(tmp_path / "m.tar", [(bundledir.MARKER, "file", b"bosky bootstrap\n", 0o644)])
+    out = tmp_path / "m"
+    out.mkdir()
+    with pytest.raises(errors.BundleError, match="marker"):
+        unpack.unpack_into(marker, str(out))

@@ -17,10 +17,10 @@ import os
 import shutil
 import stat
 import tarfile
-import tempfile
 import zipfile
 
 from bosky import errors
+from bosky.bundledir import MARKER
 
 MAX_MEMBERS = 10000
 MAX_FILE_BYTES = 1024 ** 3           # 1 GiB
@@ -29,7 +29,7 @@ MAX_NAME_CHARS = 1024
 CHUNK = 256 * 1024
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | \
     getattr(os, "O_CLOEXEC", 0)
-MARKER = ".bosky-bundle"  # in every --dir bosky made: only such a directory is replaced
+TRAILER_LIMIT = 1024 * 1024  # zero padding after a tar's last member, at most
 MAGIC = ((b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"\x1f\x8b", "tar"),
          (b"BZh", "tar"), (b"\xfd7zXZ\x00", "tar"))
 
@@ -38,10 +38,13 @@ def kind_of(path):
     """"zip" or "tar" from the file's first bytes (its name may say anything)."""
     with open(path, "rb") as handle:
         head = handle.read(512)
+    plain_tar = len(head) >= 262 and head[257:262] == b"ustar"
     for magic, kind in MAGIC:
         if head.startswith(magic):
+            if kind == "zip" and plain_tar:  # tar would list one bundle, zip unpack another
+                raise errors.BundleError(reason="it is both a tar and a zip archive")
             return kind
-    if len(head) >= 262 and head[257:262] == b"ustar":
+    if plain_tar:
         return "tar"
     raise errors.BundleError(reason="it is not a tar (gzip, bzip2, xz) or zip archive")
 
@@ -77,6 +80,9 @@ class _Writer(object):
         self._implied = []  # parents no member named: 0755 at the end
 
     def _target(self, name):
+        if name == MARKER:
+            raise errors.BundleError(reason="member {!r} has the name of bosky's own "
+                                            "marker".format(name))
         if name in self._seen:
             raise errors.BundleError(reason="member {!r} appears twice".format(name))
         self._seen.add(name)
@@ -150,18 +156,34 @@ def _unpack_tar(path, writer):
     try:
         archive = tarfile.open(path, "r:*")
     except (tarfile.TarError, EOFError, OSError) as exc:
-        raise errors.BundleError(reason="not a readable tar archive ({})".format(exc))
+        raise errors.BundleError(reason="not a readable tar archive (plain, gzip, bzip2 or "
+                                        "xz): {}".format(" ".join(str(exc).split())[:200]))
     with archive:
         for member in archive:  # header by header: nothing is extracted by tarfile
             name = checked_name(member.name)
-            if member.type in (tarfile.REGTYPE, tarfile.AREGTYPE):
+            if member.type in (tarfile.REGTYPE, tarfile.AREGTYPE) and not member.sparse:
                 writer.file(name, member.mode, member.size, archive.extractfile(member))
             elif member.type == tarfile.DIRTYPE:
                 writer.directory(name, member.mode)
             else:
                 raise not_plain(name, "a link" if member.issym() or member.islnk() else
                                 "a device or FIFO" if member.isdev() else
+                                "a sparse file" if member.sparse else
                                 "of tar type {!r}".format(member.type))
+        _check_tar_end(archive)
+
+
+def _check_tar_end(archive):
+    """tarfile stops quietly at a damaged header, or at the end of a cut archive: what
+    follows the last member must be the end-of-archive zero blocks and nothing else.
+    Reading it to its end also makes gzip, bzip2 and xz check their CRCs and lengths."""
+    stream = archive.fileobj
+    stream.seek(archive.offset)
+    rest = stream.read(TRAILER_LIMIT + 1)
+    if len(rest) > TRAILER_LIMIT or rest.count(0) != len(rest) or len(rest) < 512:
+        raise errors.BundleError(reason="it does not end where its members do (a damaged "
+                                        "header, a member longer than it says, a cut "
+                                        "archive or bytes after its end)")
 
 
 def _unpack_zip(path, writer):
@@ -177,6 +199,9 @@ def _unpack_zip(path, writer):
             if info.flag_bits & 0x1:
                 raise errors.BundleError(reason="member {!r} is encrypted".format(name))
             if info.filename.endswith("/") or kind == stat.S_IFDIR:
+                if info.file_size:
+                    raise errors.BundleError(reason="member {!r} is a directory holding "
+                                                    "data".format(name))
                 writer.directory(name, unix & 0o7777 or 0o755)
             elif kind in (0, stat.S_IFREG):
                 with archive.open(info) as source:
@@ -185,70 +210,30 @@ def _unpack_zip(path, writer):
                 raise not_plain(name, "a link" if kind == stat.S_IFLNK else "a device or FIFO")
 
 
-def unpack(path, target, note=""):
-    """Unpack the archive at `path` into the directory `target`, all or nothing.
-
-    It is written into a fresh directory beside `target` and renamed into place
-    only when every member is in; an older `target` (one check_target allows) is
-    replaced.  MARKER, holding `note`, marks it as bosky's.  Returns `target`.
-    """
+def unpack_into(path, fresh):
+    """Unpack the archive at `path` into the empty directory `fresh`; BundleError (and the
+    caller removes `fresh`) for anything that is not a plain, whole, undamaged bundle."""
     kind = kind_of(path)
-    fresh = fresh_beside(target, ".unpacking-")
+    writer = _Writer(fresh)
     try:
-        writer = _Writer(fresh)
         (_unpack_zip if kind == "zip" else _unpack_tar)(path, writer)
-        writer.finish()
-        with open(os.path.join(fresh, MARKER), "w") as marker:
-            marker.write(note)
-        os.chmod(fresh, 0o755)
-        replace_directory(fresh, target)
-    except BaseException as exc:
+    except errors.BundleError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- zlib, lzma, zipfile, tarfile, OSError...
+        raise errors.BundleError(reason="it could not be unpacked ({}: {})".format(
+            exc.__class__.__name__, " ".join(str(exc).split())[:200]))
+    writer.finish()
+
+
+def unpack(path, target, note=""):
+    """Unpack into a fresh directory beside `target`, then put it in place (bundledir):
+    all or nothing.  Returns `target`."""
+    from bosky import bundledir
+    fresh = bundledir.fresh_beside(target, ".unpacking-")
+    try:
+        unpack_into(path, fresh)
+        bundledir.replace(fresh, target, note)
+    except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
-        if isinstance(exc, (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError)) and \
-                not isinstance(exc, errors.BundleError):
-            raise errors.BundleError(reason="it could not be unpacked ({}: {})".format(
-                exc.__class__.__name__, exc))
         raise
     return target
-
-
-def fresh_beside(target, prefix):
-    """A new private directory beside `target` (its parent made if missing); UsageError if
-    there can be none."""
-    parent = os.path.dirname(os.path.abspath(target))
-    try:
-        os.makedirs(parent, mode=0o755, exist_ok=True)
-        return tempfile.mkdtemp(prefix=prefix, dir=parent)
-    except OSError as exc:
-        raise errors.UsageError(reason="--dir {}: cannot make a directory in {} ({})".format(
-            target, parent, exc.strerror or exc))
-
-
-def check_target(target):
-    """Refuse a `target` that is not bosky's to replace: it replaces it whole, and a --dir
-    naming /opt or a file by mistake must not take them with it."""
-    if not os.path.lexists(target):
-        return
-    if os.path.islink(target) or not os.path.isdir(target):
-        raise errors.UsageError(reason="--dir {} exists and is not a directory; name a "
-                                       "directory for bosky's own use".format(target))
-    try:
-        names = os.listdir(target)
-    except OSError as exc:
-        raise errors.UsageError(reason="--dir {}: {}".format(target, exc.strerror or exc))
-    if names and MARKER not in names:
-        raise errors.UsageError(reason="--dir {} holds files bosky bootstrap did not put there "
-                                       "and would replace it whole; name a new directory, or "
-                                       "empty this one".format(target))
-
-
-def replace_directory(fresh, target):
-    """Put `fresh` where `target` is: the old one is moved aside first, then removed."""
-    check_target(target)  # again: it may have changed while the bundle was fetched
-    old = None
-    if os.path.lexists(target):
-        old = tempfile.mkdtemp(prefix=".replaced-", dir=os.path.dirname(target))
-        os.rename(target, os.path.join(old, "bundle"))
-    os.rename(fresh, target)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
