@@ -178,7 +178,8 @@ def test_a_url_bundle_needs_its_sha256_and_then_works(world, tmp_path):
     try:
         refused = bootstrap(world, server.url + "/b.tgz")
         assert refused.returncode == 2 and "needs --sha256 HEX" in refused.stderr.decode()
-        assert server.requests == [] and world["eventbridge"].requests == []
+        assert server.requests == []  # nothing fetched; one fail event says why
+        assert [d["Status"] for d in details(world)] == ["fail"]
         done = bootstrap(world, server.url + "/b.tgz", "--sha256",
                          hashlib.sha256(data).hexdigest())
     finally:
@@ -351,3 +352,175 @@ def test_a_dir_that_cannot_be_made_is_one_line(world):
     text = result.stderr.decode()
     assert result.returncode == 2 and "cannot make a directory" in text and "Traceback" \
         not in text, text
+
+
+# -- found by a second attacker ---------------------------------------------------------
+
+def test_user_data_imds_fails_to_give_is_asked_again_not_taken_as_none(world):
+    put_bundle(world, {"10-java/start.sh": 'echo "role=$role"\n'})
+    world["imds"].failing["/latest/user-data"] = 3  # then it answers
+    result = bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz")
+    assert result.returncode == 0 and result.stdout == b"role=memcached\n", result.stderr
+
+
+def test_user_data_imds_never_gives_is_a_failure_and_nothing_runs(world):
+    put_bundle(world, {"10-java/start.sh": "echo ran\n"})
+    world["imds"].failing["/latest/user-data"] = -1
+    result = bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz", "--fetch-timeout", "3")
+    assert result.returncode == 1 and result.stdout == b""
+    assert "the user data could not be read" in result.stderr.decode()
+    assert [d["Status"] for d in details(world)] == ["fail"]
+
+
+def test_with_instance_id_imds_is_not_asked_for_user_data(world):
+    put_bundle(world, {"10-java/start.sh": 'echo "[$role]"\n'})
+    result = bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz", "--instance-id",
+                       INSTANCE, "--var", "role=web")
+    assert result.returncode == 0 and result.stdout == b"[web]\n", result.stderr
+    assert not any(r.path == "/latest/user-data" for r in world["imds"].requests)
+
+
+def test_two_bootstraps_on_one_dir_never_run_each_others_bundle(world):
+    put_bundle(world, {"10-a/start.sh": "sleep 2; cat ../id\n", "id": "A\n"})
+    first = subprocess.Popen([sys.executable, PYZ[0], "bootstrap", "s3://boot-bucket/builds/"
+                              "app-42.tar.gz", "--dir", str(world["dir"])],
+                             env=base_env(world["imds"].url,
+                                          AWS_ENDPOINT_URL_EVENTBRIDGE=world["eventbridge"].url,
+                                          AWS_ENDPOINT_URL_S3=world["s3"].url),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    import time
+    deadline = time.monotonic() + 10
+    while not (world["dir"] / "bundle-42" / "id").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz")
+    out, err = first.communicate(timeout=30)
+    assert first.returncode == 0 and out == b"A\n", err
+    assert second.returncode == 1 and "another bosky bootstrap is running" in \
+        second.stderr.decode()
+
+
+def test_a_bundle_with_nothing_to_run_leaves_the_last_good_one(world):
+    put_bundle(world, {"10-a/start.sh": "echo good\n"})
+    assert bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz").returncode == 0
+    put_bundle(world, {"lib/common.sh": "true\n"}, key="builds/empty.tar.gz")
+    assert bootstrap(world, "s3://boot-bucket/builds/empty.tar.gz").returncode == 1
+    assert (world["dir"] / "bundle-42" / "10-a" / "start.sh").exists()
+    assert "builds/app-42.tar.gz" in (world["dir"] / ".bosky-bundle").read_text()
+
+
+@pytest.mark.parametrize("attempt", range(3))  # the window was narrow: try it a few times
+def test_a_sigterm_as_a_module_starts_ends_the_module_and_is_reported(world, attempt):
+    put_bundle(world, {"10-m/start.sh": 'kill -TERM $PPID; sleep 1; echo survived\n'})
+    result = bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz")
+    assert result.returncode == 128 + 15 and b"survived" not in result.stdout, result.stderr
+    statuses = [(d["Status"], d["Step"]) for d in details(world)]
+    assert ("fail", "10-m") in statuses and statuses[-1] == ("fail", "bootstrap")
+
+
+@pytest.mark.parametrize("option", ["http_proxy=http://127.0.0.1:9", "Environment=prod",
+                                    "GLIBC_TUNABLES=x", "path=/tmp"])
+def test_names_the_modules_tools_would_read_are_refused(world, option):
+    result = bootstrap(world, "s3://boot-bucket/k", "--var", option)
+    assert result.returncode == 2 and world["s3"].requests == []
+
+
+def test_user_data_with_a_bom_and_export_lines_still_gives_its_variables(world):
+    put_bundle(world, {"10-a/start.sh": 'echo "$environment $role"\n'})
+    world["imds"].paths["/latest/user-data"] = "\ufeffexport environment=prod\nrole=web\n"
+    result = bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz")
+    assert result.returncode == 0 and result.stdout == b"prod web\n", result.stderr
+
+
+def test_user_data_meant_as_variables_but_malformed_gets_a_warning(world):
+    put_bundle(world, {"10-a/start.sh": "echo ran\n"})
+    world["imds"].paths["/latest/user-data"] = "environment=prod\nmy-var=1\n"
+    result = bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz")
+    assert result.returncode == 0
+    assert "warning: no variables from IMDS user data: not key=value text: line 2" in \
+        result.stderr.decode()
+
+
+def test_a_pointer_with_a_bom_works_and_one_with_dot_dot_is_refused(world):
+    digest = put_bundle(world)
+    world["s3"].objects[("boot-bucket", "latest")] = "\ufeffbuilds/app-42.tar.gz {}\r\n".format(
+        digest).encode()
+    assert bootstrap(world, "s3://boot-bucket/latest", "--pointer").returncode == 0
+    world["s3"].objects[("boot-bucket", "latest")] = b"../other-bucket/app.tar.gz\n"
+    result = bootstrap(world, "s3://boot-bucket/latest", "--pointer")
+    assert result.returncode == 2 and "a key with . or .." in result.stderr.decode()
+
+
+@pytest.mark.parametrize("kind", ["source-fifo", "user-data-fifo", "stdin-never-closed"])
+def test_local_inputs_that_never_end_are_bounded(world, tmp_path, kind):
+    import os
+    import time
+    fifo = tmp_path / "fifo"
+    os.mkfifo(str(fifo))
+    put_bundle(world)
+    args = {"source-fifo": [str(fifo)],
+            "user-data-fifo": ["s3://boot-bucket/builds/app-42.tar.gz", "--user-data", str(fifo)],
+            "stdin-never-closed": ["s3://boot-bucket/builds/app-42.tar.gz", "--user-data", "-"]}
+    started = time.monotonic()
+    reader, writer = os.pipe()  # stdin: a pipe whose writer stays open
+    try:
+        result = subprocess.run([sys.executable, PYZ[0], "bootstrap"] + args[kind] + [
+            "--dir", str(world["dir"]), "--fetch-timeout", "2"], stdin=reader,
+            env=base_env(world["imds"].url, AWS_ENDPOINT_URL_EVENTBRIDGE=world["eventbridge"].url,
+                         AWS_ENDPOINT_URL_S3=world["s3"].url),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    finally:
+        os.close(reader)
+        os.close(writer)
+    assert time.monotonic() - started < 2 + 2.5
+    assert result.returncode in (1, 2) and result.stdout == b""
+    assert result.stderr.decode().count("\n") == 1, result.stderr
+
+
+def test_a_missing_interpreter_is_named(world):
+    put_bundle(world, {"10-a/start.sh": "#!/usr/bin/no-such-shell\necho x\n"})
+    result = bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz")
+    assert result.returncode == 127
+    failed = [d for d in details(world) if d["Status"] == "fail" and d["Step"] == "10-a"]
+    assert "its interpreter /usr/bin/no-such-shell is missing" in failed[0]["Message"]
+
+
+def test_a_bad_option_still_abandons_the_launch_hook(world):
+    asg = standins.AutoScalingStandIn().start()
+    try:
+        result = bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz", "--var",
+                           "LD_PRELOAD=/tmp/x.so", "--complete-lifecycle", "boot-gate",
+                           "--group", "web-asg", AWS_ENDPOINT_URL_AUTO_SCALING=asg.url)
+    finally:
+        asg.stop()
+    assert result.returncode == 2 and world["s3"].requests == []
+    assert [p["LifecycleActionResult"] for _, p in asg.calls] == ["ABANDON"]
+    assert [d["Status"] for d in details(world)] == ["fail"]
+
+
+def test_an_echoed_session_token_is_masked_in_the_line_and_the_event(world):
+    token = "FwoGZXIvYXdzEXAMPLETOKEN" + "x" * 200
+
+    def echo(request, reply):
+        body = "<Error><Code>AccessDenied</Code><Message>you sent {}</Message></Error>".format(
+            request.header("x-amz-security-token")).encode()
+        return 403, {"Content-Type": "application/xml"}, body
+    world["s3"].lie = echo
+    world["eventbridge"].token = token
+    result = bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz", AWS_ACCESS_KEY_ID=
+                       standins.TEST_KEY_ID, AWS_SECRET_ACCESS_KEY=standins.TEST_SECRET,
+                       AWS_SESSION_TOKEN=token, AWS_REGION="us-east-1")
+    text = result.stderr.decode()
+    assert result.returncode == 1 and "you sent ****" in text and token not in text, text
+    sent = details(world)
+    assert sent and "you sent ****" in sent[0]["Message"]
+    assert all(token not in json.dumps(d) for d in sent)
+
+
+def test_a_bundle_declaring_more_than_the_cap_is_refused_before_it_is_read(world):
+    server = standins.RawReplyServer(b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999\r\n"
+                                     b"\r\n" + b"x" * 1000).start()
+    try:
+        result = bootstrap(world, server.url + "/b.tgz", "--sha256", "0" * 64)
+    finally:
+        server.stop()
+    assert result.returncode == 1 and "Content-Length is over" in result.stderr.decode()

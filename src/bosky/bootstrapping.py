@@ -51,22 +51,14 @@ class Plan(object):
 
 def read_variables(session, plan, deadline):
     """key=value user data (--user-data, else IMDS), then --var; machine_id by default."""
-    from bosky.aws import imds
-    args, origin = plan.args, "IMDS user data"
-    if args.user_data == "-":
-        data, origin = session.world.stdin.buffer.read(64 * 1024), "standard input"
-    elif args.user_data:
-        data, origin = bundle.read_file(args.user_data, 64 * 1024), args.user_data
-    else:
-        try:
-            data = session.imds.get(imds.USER_DATA, deadline, optional=True)
-        except errors.BoskyError as exc:  # no IMDS: the variables come from --var alone
-            data = None
-            session.log("no user data from IMDS: {}".format(exc))
+    from bosky import userdata
+    data, origin = userdata.read(session, plan.args, deadline)
     found, why = uservars.parse_user_data(data, origin)
     if why:
         session.log("no variables from {}: {}".format(origin, why))
         plan.variables_note = why
+        if why.startswith(uservars.MALFORMED):  # meant as variables, not usable as them
+            session.world.warn("no variables from {}: {}".format(origin, why))
     found.update(plan.overrides)
     if "machine_id" not in found:
         found["machine_id"] = session.identity(deadline).instance_id
@@ -86,8 +78,11 @@ def prepare(session, plan, deadline):
             raise errors.UsageError(reason="the pointer names {}, a URL, without a SHA-256: "
                                            "add it to the pointer's line, or pass --sha256"
                                            .format(plan.source.text))
-    if plan.source.kind == "dir":
+    if plan.source.kind == "dir":  # run in place; a --dir bosky made, as it was unpacked
+        from bosky.bundledir import MARKER
         plan.root = os.path.abspath(plan.source.text)
+        if os.path.exists(os.path.join(plan.root, MARKER)):
+            plan.root = enter_single_top(plan.root)
         look_inside(plan)
     else:
         fetch_and_unpack(session, plan, deadline)
@@ -98,21 +93,22 @@ def look_inside(plan):
     find_modules(plan)
     choose_init(plan)
     if not plan.modules and plan.init is None:  # an instance left as it was is no success
-        raise errors.BundleError(reason="it holds nothing to run: no top-level directory of {} "
-                                        "has {} (--entry), and no init file was found (tried "
-                                        "{})".format(plan.root, plan.args.entry,
-                                                     "; ".join(plan.tried)))
+        raise errors.BundleError(reason="it holds nothing to run: no top-level directory "
+                                        "of the bundle has {} (--entry), and no init file "
+                                        "was found (tried {})".format(plan.args.entry,
+                                                                      "; ".join(plan.tried)))
 
 
 def fetch_and_unpack(session, plan, deadline):
-    """Fetch and check the archive beside --dir, unpack it into --dir (for --dry-run, into
-    a directory removed afterwards: a dry run leaves the bundle in place as it was)."""
+    """Fetch and check the archive beside --dir, unpack it there, look inside, and only
+    then (and not for --dry-run) put it in place: a refused bundle, one with nothing to
+    run included, leaves the last good one as it was."""
     import shutil
-    from bosky import unpack
+    from bosky import bundledir, unpack
     from bosky.progress import Progress
     target = os.path.abspath(plan.args.dir)
-    unpack.check_target(target)  # before a byte is fetched
-    incoming = unpack.fresh_beside(target, ".fetching-")
+    bundledir.check_target(target)  # before a byte is fetched
+    incoming = bundledir.fresh_beside(target, ".fetching-")
     try:
         archive = plan.source.text if plan.source.kind == "file" else os.path.join(
             incoming, "bundle.archive")  # its kind is read from its first bytes
@@ -120,18 +116,23 @@ def fetch_and_unpack(session, plan, deadline):
                                    Progress(session.world.stderr, session.clock.monotonic,
                                             False, plan.source.name()))
         session.log("bundle {} has SHA-256 {}".format(plan.source.text, plan.sha256))
-        into = os.path.join(incoming, "unpacked") if plan.args.dry_run else target
-        unpack.unpack(archive, into, "{} {}\n".format(plan.source.text, plan.sha256))
-        plan.root = enter_single_top(into)
+        fresh = os.path.join(incoming, "unpacked")
+        os.mkdir(fresh, 0o700)
+        unpack.unpack_into(archive, fresh)
+        plan.root = enter_single_top(fresh)
         look_inside(plan)
-        plan.root = os.path.join(target, os.path.relpath(plan.root, into))
+        inside = os.path.relpath(plan.root, fresh)
+        if not plan.args.dry_run:
+            bundledir.replace(fresh, target, "{} {}\n".format(plan.source.text, plan.sha256))
+        plan.root = os.path.normpath(os.path.join(target, inside))
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
 
 
 def enter_single_top(root):
-    """The bundle's root: the archive's single top directory, if that is all it holds."""
-    from bosky.unpack import MARKER
+    """The bundle's root: the archive's single top directory, if that is all it holds
+    (beside the marker, in a --dir bosky made)."""
+    from bosky.bundledir import MARKER
     names = [name for name in os.listdir(root) if name != MARKER]
     if len(names) == 1 and os.path.isdir(os.path.join(root, names[0])) and not \
             os.path.islink(os.path.join(root, names[0])):
@@ -147,7 +148,7 @@ def find_modules(plan):
         script = os.path.join(path, entry)
         if os.path.isdir(path) and not os.path.islink(path) and os.path.isfile(script) and \
                 not os.path.islink(script):
-            plan.modules.append((name, script))
+            plan.modules.append((name, os.path.join(name, entry)))  # within the root
 
 
 def choose_init(plan):
@@ -167,15 +168,16 @@ def choose_init(plan):
                                            "outside the bundle"))
 
 
-def report_refused(reporter, plan, exc):
-    """The one fail event of a bundle that was not fetched, or refused: nothing ran.  If it
-    cannot be sent either, the error line that follows says why (--debug says more)."""
+def report_refused(reporter, source, plan, exc):
+    """The one fail event of a bootstrap that did not get to run anything (`plan` is None
+    when the options themselves were wrong).  If it cannot be sent either, the error line
+    that follows says why (--debug says more)."""
     from bosky.report import EventSpec
-    fields = plan.fields()
+    fields = plan.fields() if plan is not None else {}
     fields["Step"] = "bootstrap"
     try:
         reporter.send(EventSpec("fail", "bootstrap of {}: {}; nothing ran".format(
-            plan.source.text, exc.message), fields))
+            plan.source.text if plan is not None else source, exc.message), fields))
     except errors.BoskyError as problem:
         reporter.session.log("the fail event was not delivered: {}".format(problem))
 
@@ -193,8 +195,8 @@ def run_plan(reporter, plan):
                                                         len(plan.modules), plan.init or
                                                         "none"), start))
     env = dict(reporter.world.env, BOSKY_BOOTSTRAP_DIR=plan.root, **plan.variables)
-    work = [(name, module_argv(script), os.path.dirname(script))
-            for name, script in plan.modules]
+    scripts = [(name, os.path.join(plan.root, inside)) for name, inside in plan.modules]
+    work = [(name, module_argv(script), os.path.dirname(script)) for name, script in scripts]
     if plan.init:
         full = os.path.join(plan.root, plan.init)
         work.append((plan.init, module_argv(full), os.path.dirname(full)))

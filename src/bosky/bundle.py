@@ -54,7 +54,7 @@ def parse(text):
 
 def parse_pointer(text, pointer):
     """(Source of the bundle, SHA-256 or None) from a pointer file's text."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in text.lstrip("\ufeff").splitlines() if line.strip()]
     if not lines:
         raise errors.ValidationError(reason="the pointer {} is empty".format(pointer.text))
     words = lines[0].split()
@@ -66,6 +66,11 @@ def parse_pointer(text, pointer):
     ref = words[0]
     if "://" in ref:
         return parse(ref), digest
+    if any(part in (".", "..") for part in ref.split("/")):  # a path-style endpoint (or
+        # anything that normalizes paths) would read another bucket
+        raise errors.ValidationError(reason="the pointer {} names {!r}: a key with . or .. "
+                                            "in it; name the bundle's key as it is".format(
+                                                pointer.text, ref[:200]))
     if pointer.kind == "s3":  # a key in the pointer's own bucket
         return parse("s3://{}/{}".format(pointer.bucket, ref.lstrip("/"))), digest
     if pointer.kind in URL_KINDS:
@@ -93,11 +98,12 @@ def read_pointer(session, pointer, deadline):
 
 
 def read_file(path, limit):
+    """Up to limit + 1 bytes of a local pointer (a regular file: a FIFO would never end)."""
+    from bosky.system import read_regular_file
     try:
-        with open(path, "rb") as handle:
-            return handle.read(limit + 1)
+        return read_regular_file(path, limit + 1)
     except OSError as exc:
-        raise errors.UsageError(reason="cannot read {}: {}".format(path, exc.strerror))
+        raise errors.UsageError(reason="cannot read {}: {}".format(path, exc.strerror or exc))
 
 
 def _open_url(session, url, deadline, what):
@@ -120,10 +126,11 @@ def fetch(session, source, expected, path, deadline, progress):
     if source.kind == "s3":
         from bosky import localfiles
         from bosky.s3client import Bucket
-        sink = localfiles.Sink(path)
+        sink = localfiles.Sink(path, shown="the bundle directory")
         try:
             _, digest = transfer.download(Bucket(session, source.bucket, deadline), source.key,
-                                          sink, expected, progress, session.log)
+                                          sink, expected, progress, session.log,
+                                          MAX_BUNDLE_BYTES)
             sink.commit()
         except BaseException:
             sink.discard()
@@ -138,7 +145,13 @@ def fetch(session, source, expected, path, deadline, progress):
 
 def _download_url(session, url, expected, path, deadline, progress):
     whole = hashlib.sha256()
-    with _open_url(session, url, deadline, path) as reply, open(path, "wb") as out:
+    with _open_url(session, url, deadline, "the bundle directory") as reply, \
+            open(path, "wb") as out:
+        declared = reply.headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > MAX_BUNDLE_BYTES:
+            raise errors.TransferError(what="GET " + url, where="the bundle directory",
+                                       reason="its Content-Length is over {} bytes".format(
+                                           MAX_BUNDLE_BYTES))
         progress.start(None)
         received = 0
         while True:
@@ -147,8 +160,8 @@ def _download_url(session, url, expected, path, deadline, progress):
                 break
             received += len(data)
             if received > MAX_BUNDLE_BYTES:
-                raise errors.TransferError(what="GET " + url, where=path, reason="over {} "
-                                           "bytes".format(MAX_BUNDLE_BYTES))
+                raise errors.TransferError(what="GET " + url, where="the bundle directory",
+                                           reason="over {} bytes".format(MAX_BUNDLE_BYTES))
             whole.update(data)
             out.write(data)
             progress.update(received)
@@ -158,8 +171,17 @@ def _download_url(session, url, expected, path, deadline, progress):
 
 
 def hash_file(path):
+    """A local archive's SHA-256: a regular file of at most MAX_BUNDLE_BYTES (a device or
+    FIFO would never end, a sparse 5 GiB file would take minutes to refuse)."""
+    import stat
     digest = hashlib.sha256()
     try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BUNDLE_BYTES:
+            raise errors.UsageError(reason="the bundle {} is {}".format(path, "over {} bytes"
+                                            .format(MAX_BUNDLE_BYTES) if stat.S_ISREG(
+                                                info.st_mode) else "not a regular file (a "
+                                            "device or FIFO)"))
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(256 * 1024), b""):
                 digest.update(block)

@@ -129,25 +129,53 @@ def hand_over(still_open):
         pipe.close()
 
 
+def cannot_run(argv, exc):
+    """Why `argv` could not start: a script whose #! interpreter is missing says so, not
+    that the script is (exec reports both as "No such file or directory")."""
+    reason = getattr(exc, "strerror", None) or str(exc)
+    name = argv[0] if argv else "''"
+    if isinstance(exc, FileNotFoundError) and argv and os.path.isfile(name):
+        try:
+            with open(name, "rb") as script:
+                first = script.readline(256)
+        except OSError:
+            first = b""
+        if first.startswith(b"#!"):
+            return "cannot run {}: its interpreter {} is missing".format(
+                name, first[2:].strip().split(b" ")[0].decode("utf-8", "replace"))
+    return "cannot run {}: {}".format(name, reason)
+
+
 def run_child(argv, clock, tail_bytes=TAIL_BYTES, out_fd=1, err_fd=2, cwd=None, env=None):
     """Run `argv` to the end (in `cwd`, with `env` if given); a Finished says how it ended
     and what it printed last."""
     started = clock()
-    try:
-        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
-                                 env=env)
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        return Finished(EXIT_CANNOT_RUN, start_error="cannot run {}: {}".format(
-            argv[0] if argv else "''", reason))
-    previous = {}
+    # The forwarding handlers go in before the child starts, so that no signal can fall
+    # between its start and theirs (bosky would end, the child would run on unreported):
+    # one that comes before the child exists is kept, and sent to it once it does.
+    running, pending, previous = [], [], {}
+
+    def forward(number, frame):
+        if running:
+            running[0].send_signal(number)
+        else:
+            pending.append(number)
     for number in FORWARDED_SIGNALS:
-        previous[number] = signal.signal(number, lambda sig, frame: child.send_signal(sig))
+        previous[number] = signal.signal(number, forward)
 
     def restore():
         for number, handler in previous.items():
             signal.signal(number, handler)
         previous.clear()
+    try:
+        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+                                 env=env)
+    except (OSError, ValueError) as exc:
+        restore()
+        return Finished(EXIT_CANNOT_RUN, start_error=cannot_run(argv, exc))
+    running.append(child)
+    for number in pending:
+        child.send_signal(number)
     tail = Tail(tail_bytes)
     try:
         hand_over(_copy_output(child, tail, out_fd, err_fd, clock, restore))

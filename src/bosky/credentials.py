@@ -25,6 +25,8 @@ class Credentials(object):
         self.session_token = session_token or None
         self.expiration = expiration  # aware UTC datetime, or None for long-term keys
         self.source = source
+        # Whatever source they came from: a server may echo the token back in an error.
+        errors.never_show(secret_access_key, self.session_token)
 
     def __repr__(self):
         return "Credentials(access_key_id={!r}, secret_access_key='****', " \
@@ -45,7 +47,6 @@ def checked(key_id, secret, token, expiration, source, names=None):
         if not isinstance(value, str) or not value or not _is_visible_ascii(value):
             raise errors.CredentialsError(source=source, reason="{} is {}; it must be one "
                                           "line of ASCII text".format(name, _what(value)))
-    errors.never_show(secret, token)  # the token is sent: a server could echo it back
     return Credentials(key_id, secret, token, expiration, source)
 
 

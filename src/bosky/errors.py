@@ -19,7 +19,8 @@ _NEVER_SHOWN = set()
 def never_show(*secrets):
     """Texts no message may carry, even when a server echoes them back (a proxy's
     password and its Basic credential, a session token): each becomes ****."""
-    _NEVER_SHOWN.update(secret for secret in secrets if secret and len(secret) >= 4)
+    _NEVER_SHOWN.update(secret for secret in secrets if isinstance(secret, str) and
+                        len(secret) >= 4)
 
 
 def redact(text):

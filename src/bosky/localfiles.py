@@ -46,8 +46,9 @@ class Sink(object):
     it names, as cp does), "-" for standard output, or an existing device or FIFO
     (/dev/null, a named pipe), which is written like standard output: once verified."""
 
-    def __init__(self, where, mode=None, stdout=None):
+    def __init__(self, where, mode=None, stdout=None, shown=None):
         self.where, self._stdout = where, stdout
+        self.shown = shown or where  # what messages call it (not a temporary path)
         self._stream = _is_stream(where)
         if where == "-" and (stdout is None or _closed(stdout)):
             raise errors.LocalFileError(where="standard output", reason="it is closed; "
@@ -74,7 +75,7 @@ class Sink(object):
     def _failed(self, exc):
         return errors.LocalFileError(where=os.path.dirname(self._temporary), reason=(
             "cannot hold the download ({}); nothing was left at {}".format(
-                exc.strerror or exc, self.where)))
+                exc.strerror or exc, self.shown)))
 
     def commit(self):
         """Put the verified file in place (rename), or copy it where it streams to."""

@@ -91,12 +91,13 @@ def check_sha256_option(value, where="--sha256"):
 
 # -- downloads ------------------------------------------------------------------------
 
-def download(bucket, key, sink, expected_sha256, progress, log):
+def download(bucket, key, sink, expected_sha256, progress, log, max_bytes=None):
     """Fetch s3://bucket/key into `sink` (a localfiles.Sink), verified; returns (bytes
-    fetched, their SHA-256 in hex)."""
+    fetched, their SHA-256 in hex).  An object over `max_bytes` is refused unread."""
     what = "S3 GetObject s3://{}/{}".format(bucket.name, key)
     state = {"received": 0, "etag": None, "total": None, "headers": None, "digests": None,
-             "expected": expected_sha256}
+             "expected": expected_sha256, "max": max_bytes, "what": what,
+             "where": sink.shown}
     attempts = 0
     while state["total"] is None or state["received"] < state["total"]:
         attempts += 1
@@ -112,7 +113,7 @@ def download(bucket, key, sink, expected_sha256, progress, log):
             log("download of s3://{}/{} broke after {} bytes ({}); resuming".format(
                 bucket.name, key, state["received"], exc))
             _pause(bucket, attempts)
-    checked = verify(what, state, expected_sha256, sink.where)
+    checked = verify(what, state, expected_sha256, sink.shown)
     if checked:
         log("s3://{}/{}: {} bytes, checked by {}".format(bucket.name, key, state["received"],
                                                         ", ".join(checked)))
@@ -177,6 +178,10 @@ def _first_reply(state, headers, progress):
             raise ValueError(state["total"])
     except ValueError:
         raise _unexpected("no usable Content-Length")
+    if state["max"] is not None and state["total"] > state["max"]:
+        raise errors.TransferError(what=state["what"], where=state["where"], reason=(
+            "it is {} bytes, over the {} a bundle may be".format(state["total"],
+                                                                 state["max"])))
     state["etag"], state["headers"] = headers.get("etag", ""), headers
     state["digests"] = Digests(headers, state["expected"])
     progress.start(state["total"])

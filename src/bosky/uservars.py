@@ -5,8 +5,9 @@ User data of `key=value` lines (the seed's `environment=prod`, `role=memcached`,
 of user data -- a `#!` script, `#cloud-config`, `#include`, MIME, gzip --
 gives none: cloud-init acts on those, and ignores headerless key=value text
 ("Unhandled non-multipart (text/x-not-multipart) userdata"), so both coexist.
-Names are exported to the modules' environment, so names that would change
-how a shell or bosky itself behaves (PATH, LD_*, AWS_*, ...) are refused.
+Names are exported to the modules' environment, so only lower-case names are
+allowed (upper-case ones are the environment's own: PATH, LD_PRELOAD, BASH_ENV,
+GLIBC_TUNABLES, HTTPS_PROXY...), and not the lower-case few tools still read.
 Pure functions.
 """
 
@@ -14,13 +15,17 @@ import re
 
 from bosky import errors
 
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-REFUSED_NAMES = frozenset(("PATH", "HOME", "IFS", "SHELL", "ENV", "BASH_ENV", "SHELLOPTS",
-                           "BASHOPTS", "PS4", "PROMPT_COMMAND", "CDPATH", "GLOBIGNORE",
-                           "TMPDIR", "USER", "LOGNAME", "PWD", "OLDPWD"))
-REFUSED_PREFIXES = ("LD_", "PYTHON", "PERL", "RUBY", "BOSKY_", "AWS_", "BASH_FUNC_")
+NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# Lower-case names still read by tools the modules run: proxies (curl, wget, pip...) and
+# zsh's arrays tied to PATH-like variables.  Upper-case names are the environment's own
+# (PATH, LD_PRELOAD, BASH_ENV, GLIBC_TUNABLES, HTTPS_PROXY...): none is allowed.
+REFUSED_NAMES = frozenset(("http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy",
+                           "rsync_proxy", "socks_proxy", "gopher_proxy", "wais_proxy", "path",
+                           "cdpath", "fpath", "manpath", "mailpath", "module_path"))
 OTHER_KINDS = (b"#!", b"#cloud-config", b"#include", b"#cloud-boothook", b"#part-handler",
                b"#upstart-job", b"Content-Type:", b"MIME-Version:", b"\x1f\x8b")
+BOM = b"\xef\xbb\xbf"
+MALFORMED = "not key=value text:"  # the start of a reason that deserves a warning
 MAX_VALUE_CHARS = 4096
 VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 DEFAULT_INIT = ("$context/$environment/$machine_id.sh", "$context/$environment/bootstrapper.sh",
@@ -29,13 +34,14 @@ DEFAULT_INIT = ("$context/$environment/$machine_id.sh", "$context/$environment/b
 
 def check_name(name, origin):
     if not NAME.fullmatch(name):
-        raise errors.ValidationError(reason="variable name {!r} from {}: use letters, digits "
-                                            "and _, not starting with a digit".format(
-                                                name, origin))
-    if name.upper() in REFUSED_NAMES or name.upper().startswith(REFUSED_PREFIXES):
+        raise errors.ValidationError(reason="variable name {!r} from {}: use lower-case letters, "
+                                            "digits and _, starting with a letter (upper-case "
+                                            "names are the environment's own)".format(
+                                                name[:80], origin))
+    if name in REFUSED_NAMES:
         raise errors.ValidationError(reason="variable {} from {} would change how the modules' "
-                                            "shell or bosky itself runs; choose another "
-                                            "name".format(name, origin))
+                                            "tools run; choose another name".format(
+                                                name, origin))
     return name
 
 
@@ -59,20 +65,24 @@ def parse_user_data(data, origin="user data"):
     `key=value` (or a comment, or blank), else none and the reason."""
     if data is None:
         return {}, "no user data"
+    if data.startswith(BOM):  # Notepad's, PowerShell's
+        data = data[len(BOM):]
     if data.lstrip().startswith(OTHER_KINDS):
         return {}, "the user data is another kind (a script, cloud-config, MIME or gzip)"
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return {}, "the user data is not UTF-8 text"
+        return {}, MALFORMED + " it is not UTF-8"
     found = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
+        if line.startswith("export "):  # the same file, sourced by a shell script
+            line = line[len("export "):].lstrip()
         if not line or line.startswith("#"):
             continue
         name, sep, value = line.partition("=")
-        if not sep or not NAME.fullmatch(name.strip()):
-            return {}, "line {} of the user data is not key=value".format(number)
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name.strip()):
+            return {}, MALFORMED + " line {} is not NAME=VALUE".format(number)
         name = check_name(name.strip(), "{} line {}".format(origin, number))
         found[name] = _clean_value(_unquote(value), name, origin)
     return found, None if found else "the user data holds no key=value line"

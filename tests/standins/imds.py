@@ -24,6 +24,7 @@ class ImdsStandIn(StandIn):
         super().__init__()
         self.mode = mode
         self.tokens = set()
+        self.failing = {}  # path -> how many GETs of it answer 500 first (-1: all of them)
         self.paths = {
             "/latest/dynamic/instance-identity/document":
                 json.dumps(document or identity_document()),
@@ -53,6 +54,9 @@ class ImdsStandIn(StandIn):
             return 401, {}, b""
         if self.mode == "garbage":
             return 200, {}, b"\x00<html>not metadata"
+        if self.failing.get(request.path):
+            self.failing[request.path] -= 1
+            return 500, {}, b"Internal Server Error"
         body = self.paths.get(request.path)
         if body is None:
             return 404, {"Content-Type": "text/html"}, b"<html>404 - Not Found</html>"

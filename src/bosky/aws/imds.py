@@ -82,7 +82,8 @@ class ImdsClient(object):
         if status == 404 and optional:
             return None
         raise errors.ImdsError(reason="GET {} was answered HTTP {}; {}".format(
-            self.base + path, status, REFUSED_HINT if status == 403 else UNREACHABLE_HINT))
+            self.base + path, status, REFUSED_HINT if status == 403 else UNREACHABLE_HINT),
+            status=status)
 
     def _send(self, method, path, headers, deadline):
         if self.disabled:
@@ -119,7 +120,7 @@ class ImdsClient(object):
             reason="the token request to {} was answered HTTP {} {}; {}".format(
                 self.base + TOKEN_PATH, reply.status, reply.reason,
                 "IMDSv1 is disabled by AWS_EC2_METADATA_V1_DISABLED"
-                if self._v1_disabled else UNREACHABLE_HINT))
+                if self._v1_disabled else UNREACHABLE_HINT), status=reply.status)
 
     def _fetch(self, path, deadline):
         for attempt in (1, 2):

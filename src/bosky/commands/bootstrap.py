@@ -84,23 +84,29 @@ def add_arguments(parser):
 def run(args, session):
     from bosky import bootstrapping
     from bosky.report import Reporter
-    plan = bootstrapping.Plan(args)  # errors in the options: before anything is fetched or sent
-    reporter = Reporter(session)
-    deadline = session.deadline(options.parse_seconds(args.fetch_timeout, "--fetch-timeout",
-                                                      1, 86400), "--fetch-timeout")
+    reporter, plan, held = Reporter(session), None, None
     try:
+        plan = bootstrapping.Plan(args)  # the options: before anything is fetched or sent
+        deadline = session.deadline(options.parse_seconds(
+            args.fetch_timeout, "--fetch-timeout", 1, 86400), "--fetch-timeout")
+        if not args.dry_run and plan.source.kind != "dir":
+            from bosky import bundledir
+            held = bundledir.lock(args.dir)  # for the whole run: one bundle in --dir at a time
         bootstrapping.prepare(session, plan, deadline)
+        if args.dry_run:
+            session.world.stdout.write(json.dumps(plan.document(), indent=2,
+                                                  ensure_ascii=False) + "\n")
+            return errors.EXIT_OK
+        status = bootstrapping.run_plan(reporter, plan)
     except errors.BoskyError as exc:
-        if not args.dry_run:  # bad user data or pointer included: a boot that did not happen
+        if not args.dry_run:  # a bad option, user data or pointer: a boot that did not happen
             # Nothing ran and nothing will: the launch hook need not wait for its timeout.
-            bootstrapping.report_refused(reporter, plan, exc)
+            bootstrapping.report_refused(reporter, args.source, plan, exc)
             complete_hook(session, exc.exit_status)
         raise
-    if args.dry_run:
-        session.world.stdout.write(json.dumps(plan.document(), indent=2,
-                                              ensure_ascii=False) + "\n")
-        return errors.EXIT_OK
-    status = bootstrapping.run_plan(reporter, plan)
+    finally:
+        if held is not None:
+            held.close()
     complete_hook(session, status)
     return status
 
