@@ -20,14 +20,17 @@ FORCE:
 # records what 5.2.1 does not check; awscrt, the SDKs' own CRC32C/CRC64NVME (the oracle
 # for crc.py, and what moto needs to compute S3's default checksum right).
 # Installed for this user if missing.
-TEST_TOOLS := pytest python-hcl2 "cfn-lint==1.51.0" "moto[server]==5.2.1" "awscrt==0.27.6"
+TEST_TOOLS := pytest pytest-xdist python-hcl2 "cfn-lint==1.51.0" "moto[server]==5.2.1" \
+	"awscrt==0.27.6"
 pytest:
-	@$(PYTHON) -c "import pytest, hcl2, cfnlint, moto, flask, boto3, awscrt" >/dev/null 2>&1 || \
+	@$(PYTHON) -c "import pytest, xdist, hcl2, cfnlint, flask, boto3, awscrt, moto; \
+	  assert moto.__version__ == '5.2.1'" >/dev/null 2>&1 || \
 	  $(PYTHON) -m pip install --quiet $(TEST_TOOLS) || \
 	  $(PYTHON) -m pip install --quiet --user --break-system-packages $(TEST_TOOLS)
 
+# Four workers: most tests wait on a subprocess or a deadline, not on the CPU.
 test: $(PYZ) pytest
-	$(PYTHON) -m pytest -q tests
+	$(PYTHON) -m pytest -q -n 4 tests
 
 demo: $(PYZ)
 	$(PYTHON) tests/demo.py
@@ -37,7 +40,8 @@ install: $(PYZ)
 	install -m 0755 $(PYZ) $(DESTDIR)$(PREFIX)/bin/bosky
 
 clean:
-	rm -rf dist .pytest_cache src/bosky/__pycache__ tests/__pycache__
+	rm -rf dist .pytest_cache
+	find src tests bench -name __pycache__ -type d -prune -exec rm -rf {} +
 
 bench: $(PYZ)
 	$(PYTHON) bench/startup.py

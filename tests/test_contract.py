@@ -107,3 +107,13 @@ def test_a_plain_emit_loads_only_what_it_uses(pyz, eventbridge):
                                    "--instance-id", "i-0123456789abcdef0"], env=env)
     assert out.decode().split() == ["0"]  # exit 0, and nothing from the list loaded
     assert len(eventbridge.accepted) == 1
+
+
+def test_the_readmes_first_command_make_demo_finishes(pyz):
+    """`make demo` is `python3 tests/demo.py`: every step as the README describes it."""
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "demo.py"), pyz],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    text = result.stdout.decode()
+    assert result.returncode == 0, text
+    assert text.rstrip().endswith("demo finished: delivered, refused, spooled and flushed; "
+                                  "bootstrapped and shipped")

@@ -289,7 +289,7 @@ def test_a_background_writer_neither_holds_the_step_nor_loses_its_output(pyz, ev
     # the inherited output.  bosky must end with the command, and the writer must live on,
     # its output still going where it went (a relay copies it once bosky has moved on).
     out = tmp_path / "out"
-    script = ("echo started; (for i in $(seq 30); do echo tick; sleep 0.1; done; echo late) & "
+    script = ("echo started; (for i in $(seq 60); do echo tick; sleep 0.1; done; echo late) & "
               "echo parent done")
     with open(str(out), "wb") as sink:
         started = time.monotonic()
@@ -298,14 +298,14 @@ def test_a_background_writer_neither_holds_the_step_nor_loses_its_output(pyz, ev
                                 stderr=subprocess.PIPE)
         assert proc.wait(timeout=20) == 0, proc.stderr.read()
         elapsed = time.monotonic() - started
-    assert elapsed < 2.5, elapsed  # the writer runs for 3 s more
+    assert elapsed < 4, elapsed  # the writer runs for 6 s more
     [done] = by_status(eventbridge, "pass")
     assert done["OutputTail"].startswith("started\nparent done\n")
     deadline = time.monotonic() + 15
     while b"late" not in out.read_bytes() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert out.read_bytes().endswith(b"tick\nlate\n")  # the writer lived and was heard
-    assert out.read_bytes().count(b"tick") == 30  # nothing lost at the hand-over
+    assert out.read_bytes().count(b"tick") == 60  # nothing lost at the hand-over
 
 
 def test_a_closed_output_ends_the_step_as_the_shell_would(pyz, eventbridge):
@@ -417,7 +417,7 @@ def test_the_start_event_is_never_overtaken_by_the_finish(pyz, eventbridge):
 
 
 def test_a_start_event_still_pending_goes_in_the_finishs_request_ahead_of_it(pyz, eventbridge):
-    eventbridge.script = ["500", "500", "500", "500"]  # the start cannot get through at first
+    eventbridge.refuse = lambda statuses: statuses == ["start"]  # the start alone: never
     result = bosky_run(pyz, eventbridge, "--", "sh", "-c", "sleep 0.2")
     assert result.returncode == 0, result.stderr
     assert [d["Status"] for d in details(eventbridge)] == ["start", "pass"]

@@ -89,6 +89,7 @@ class EventBridgeStandIn(StandIn):
         self.error_status, self.error_type = 400, "AccessDeniedException"
         self.error_message = "User is not authorized to perform: events:PutEvents"
         self.missing_buses, self.slow_statuses = set(), {}
+        self.refuse = None  # refuse(statuses of the request's entries) -> True: answer 500
         self.accepted = []  # entries that passed every check, with their EventIds
         self.throttled = 0  # requests answered ThrottlingException
         self._lock = threading.Lock()
@@ -168,6 +169,8 @@ class EventBridgeStandIn(StandIn):
         if mode == "garbage":
             return self._reply(200, b"<html>proxy says hi</html>")
         entries = json.loads(request.body.decode("utf-8"))["Entries"]
+        if self.refuse is not None and self.refuse([_status(e) for e in entries]):
+            return self._error(500, "InternalFailure", "We encountered an internal error.")
         gone = [e.get("EventBusName") for e in entries if e.get("EventBusName") in
                 self.missing_buses]
         if gone:

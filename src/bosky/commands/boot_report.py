@@ -22,7 +22,7 @@ DESCRIPTION = """\
 Wait (up to --wait) for cloud-init to finish, then send one event with its
 verdict: pass, fail (any stage or result.json has errors) or degraded (only
 recoverable errors), with Stages, Errors (the failing modules, such as
-scripts-user), BootSeconds, Datasource, CloudInitStatus, the instance context
+scripts_user), BootSeconds, Datasource, CloudInitStatus, the instance context
 and, on failure, OutputTail from the output log.  If cloud-init does not
 finish in time, a fail event names the stage it is stuck in.  Reports once per
 instance (a marker in --state-dir) unless --every-boot; a later run says why

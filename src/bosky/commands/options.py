@@ -95,7 +95,7 @@ def add_delivery(parser):
     delivery.add_argument("--no-fail", action="store_true",
                           help="exit 0 even when not delivered (the error is still printed)")
     delivery.add_argument("--verbose", action="store_true",
-                          help="print what was sent on stdout")
+                          help="print the EventId of what was delivered on stdout")
 
 
 def add_aws(parser, endpoint_help="send to this URL instead", instance=True):
@@ -123,7 +123,8 @@ def add_event(parser, lifecycle=True):
     event.add_argument("--no-context", action="store_true",
                        help="leave the instance context (account, zone, type, tags, ...) out")
     event.add_argument("--no-spool", action="store_true",
-                       help="never spool: an undelivered event exits 1")
+                       help="never spool: an undelivered event is not kept (a plain "
+                            "event then exits 1; a step keeps its own status)")
     if lifecycle:
         add_lifecycle(parser)
     add_aws(parser)
