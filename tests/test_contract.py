@@ -81,10 +81,11 @@ def test_a_new_command_is_one_module_and_one_name():
         assert callable(getattr(command, "run", None)) or callable(getattr(command, "early"))
 
 
-# What an emit over plain HTTP to an address never needs.  urllib.request brings
+# What an emit over HTTP(S) to an address never needs.  urllib.request brings
 # http.client, email, ssl, shutil and random with it (and threading before 3.9): that is
 # the price of not parsing HTTP ourselves.  Names are looked up in a thread, hence
-# threading on 3.9+ only for a name; the idna codec only for HTTPS or non-ASCII names.
+# threading on 3.9+ only for a name; the idna codec (with unicodedata) only for
+# non-ASCII names, and for any HTTPS on 3.6, whose ssl encodes the name itself.
 NOT_FOR_A_PLAIN_EMIT = ("xml.etree.ElementTree", "configparser", "subprocess", "shlex",
                         "bosky.aws.sts", "bosky.spool", "bosky.backlog", "bosky.context",
                         "bosky.steps", "bosky.child", "bosky.watch", "bosky.doctor",
@@ -93,20 +94,39 @@ NOT_FOR_A_PLAIN_EMIT = ("xml.etree.ElementTree", "configparser", "subprocess", "
                             ("threading",) if sys.version_info >= (3, 9) else ())
 
 
-def test_a_plain_emit_loads_only_what_it_uses(pyz, eventbridge):
+@pytest.fixture(scope="module")
+def tls_eventbridge(tmp_path_factory):
+    import shutil
     import standins
+    if shutil.which("openssl") is None:
+        pytest.skip("needs openssl")
+    tls = standins.make_certificates(str(tmp_path_factory.mktemp("tls")))
+    server = standins.EventBridgeStandIn(tls=(tls["server.pem"], tls["server.key"])).start()
+    server.ca = tls["ca.pem"]
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_plain_emit_loads_only_what_it_uses(pyz, scheme, request):
+    import standins
+    bridge = request.getfixturevalue("eventbridge" if scheme == "http" else "tls_eventbridge")
+    unwanted = tuple(m for m in NOT_FOR_A_PLAIN_EMIT if scheme == "http" or
+                     m != "encodings.idna" or sys.version_info >= (3, 7))
     # Only what bosky loads counts: -S keeps site's .pth files from loading any first.
     probe = ("import io, sys; before = set(sys.modules); sys.path.insert(0, sys.argv[1]); "
              "from bosky import cli; code = cli.main(sys.argv[2:], stdout=io.StringIO()); "
              "print(code, ','.join(m for m in {!r} if m in set(sys.modules) - before))").format(
-                 NOT_FOR_A_PLAIN_EMIT)
+                 unwanted)
     env = dict(os.environ, AWS_ACCESS_KEY_ID=standins.TEST_KEY_ID,
                AWS_SECRET_ACCESS_KEY=standins.TEST_SECRET, AWS_REGION="us-east-1",
-               AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, HOME="/nonexistent")
+               AWS_ENDPOINT_URL_EVENTBRIDGE=bridge.url, HOME="/nonexistent")
+    if scheme == "https":
+        env["AWS_CA_BUNDLE"] = bridge.ca
     out = subprocess.check_output([sys.executable, "-S", "-c", probe, pyz, "--pass", "x",
                                    "--instance-id", "i-0123456789abcdef0"], env=env)
     assert out.decode().split() == ["0"]  # exit 0, and nothing from the list loaded
-    assert len(eventbridge.accepted) == 1
+    assert len(bridge.accepted) == 1
 
 
 def test_the_readmes_first_command_make_demo_finishes(pyz):
