@@ -41,25 +41,32 @@ SHEBANG = b"#!/usr/bin/env python3\n"
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can hold
 BYTECODE_FOR = ("3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 BUNDLE_DIR = "bytecode/"
-# The archive's own entry point.  BUNDLES maps a cache tag to the magic number of
-# the bytecode bundle built for it; {bundles} is filled in by the build.
-ROOT_MAIN = """import marshal
-import sys
-import zlib
+# What `bosky --version` imports: kept uncompressed in each bundle, so that --version
+# (and the archive's stored __main__.py) never load zlib.  test_build checks the list.
+UNCOMPRESSED = ("bosky", "bosky._version", "bosky.cli", "bosky.errors")
+# The archive's own entry point, compiled from source on every run (zipimport caches
+# nothing), hence short.  BUNDLES maps a cache tag to the magic number of the bundle
+# built for it, where the bundle's index starts in the file and the index's size;
+# {bundles} is filled in by the build, which writes __main__.py last so that those
+# offsets are known.  The Bytecode finder imports bosky from the bytecode compiled
+# for this interpreter at build time: only the index is read at start; a module's
+# code is read (pread: no shared file position between threads) when it is
+# imported, so a run holds only what it uses.  The file stays open, so a .pyz
+# replaced while bosky runs (an upgrade by user data) cannot mix two builds.
+# Tracebacks (--debug) still show source lines: get_source reads the zip's source.
+# An archive rewritten since the build (bytes put in front) fails the signature
+# check and runs from its source.
+ROOT_MAIN = """import marshal, os, sys
 
 BUNDLES = {bundles}
 
 
 class Bytecode(object):
-    \"\"\"Imports bosky from the bytecode compiled for this interpreter when the .pyz was built.
-
-    zipimport compiles a zipapp's source again on every run; this skips that.
-    Tracebacks (--debug) still show source lines: get_source reads the zip.
-    \"\"\"
-
-    def __init__(self, archive, bundle):
-        self.archive = archive
-        self.modules = marshal.loads(archive.get_data(bundle))  # name: (package?, zlib'd code)
+    def __init__(self, archive, fd, index_at, index_size, signature):
+        found, self.modules = marshal.loads(os.pread(fd, index_size, index_at))
+        if found != signature:  # modules: name -> (package?, start, size, zlib'd?)
+            raise ValueError(found)
+        self.archive, self.fd, self.code_at = archive, fd, index_at + index_size
 
     def find_spec(self, name, path=None, target=None):
         if name not in self.modules:
@@ -80,7 +87,12 @@ class Bytecode(object):
         return None
 
     def exec_module(self, module):
-        code = marshal.loads(zlib.decompress(self.modules[module.__name__][1]))
+        _, start, size, compressed = self.modules[module.__name__]
+        code = os.pread(self.fd, size, self.code_at + start)
+        if compressed:
+            import zlib
+            code = zlib.decompress(code)
+        code = marshal.loads(code)
         fix_filename = getattr(sys.modules["_imp"], "_fix_co_filename", None)
         if fix_filename is not None:
             fix_filename(code, module.__spec__.origin)
@@ -95,8 +107,16 @@ def prefer_bytecode():
     if tag not in BUNDLES:
         return  # another Python (PyPy, a newer CPython): the source it is
     import _frozen_importlib_external as bootstrap  # CPython's, already loaded
-    if BUNDLES[tag] == bootstrap.MAGIC_NUMBER:
-        sys.meta_path.insert(0, Bytecode(__loader__, "{bundle_dir}" + tag))
+    magic, index_at, index_size = BUNDLES[tag]
+    if magic != bootstrap.MAGIC_NUMBER:
+        return
+    fd = None
+    try:
+        fd = os.open(__loader__.archive, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        sys.meta_path.insert(0, Bytecode(__loader__, fd, index_at, index_size, "bosky " + tag))
+    except (OSError, ValueError, EOFError, TypeError, AttributeError):
+        if fd is not None:  # moved or rewritten since the build: the source runs
+            os.close(fd)
 
 
 prefer_bytecode()
@@ -105,24 +125,31 @@ from bosky import cli  # noqa: E402
 sys.exit(cli.main())
 """
 # Run by each interpreter with hash seed 0 (set and frozenset constants keep
-# their order).  Reads {archive name: source} as JSON; writes its tag and, in
-# base64, the marshalled bundle {module name: (is package, zlib'd marshalled
-# code)}.  Modules are compressed one by one and the bundle's zip entry is
-# stored, not deflated, so a run inflates only what it imports (--version: 4 of 40).
+# their order).  Reads {"sources": {archive name: source}, "uncompressed": [module]}
+# as JSON; writes its tag and, in base64, the bundle: a marshalled index ("bosky " +
+# tag, {module name: (is package, start, size, zlib'd?)}) followed by each module's
+# marshalled code, zlib'd unless listed.  The bundle's zip entry is stored, not
+# deflated, so a run reads and inflates only what it imports (--version: 4 of 70).
 COMPILE_SCRIPT = """
 import base64, json, marshal, sys, zlib
 import _frozen_importlib_external as bootstrap
-sources = json.loads(sys.stdin.read())
-bundle = {}
-for name in sorted(sources):
-    code = compile(sources[name].encode("utf-8"), name, "exec", dont_inherit=True)
+given = json.loads(sys.stdin.read())
+index, codes, start = {}, [], 0
+for name in sorted(given["sources"]):
+    code = compile(given["sources"][name].encode("utf-8"), name, "exec", dont_inherit=True)
     module = name[:-3].replace("/", ".")
-    package = module.endswith(".__init__")
-    bundle[module[:-len(".__init__")] if package else module] = (
-        package, zlib.compress(marshal.dumps(code), 9))
+    if module.endswith(".__init__"):
+        module, package = module[:-len(".__init__")], True
+    else:
+        package = False
+    compressed = module not in given["uncompressed"]
+    codes.append(zlib.compress(marshal.dumps(code), 9) if compressed else marshal.dumps(code))
+    index[module] = (package, start, len(codes[-1]), compressed)
+    start += len(codes[-1])
+head = marshal.dumps(("bosky " + sys.implementation.cache_tag, index))
 json.dump({"tag": sys.implementation.cache_tag, "magic": list(bootstrap.MAGIC_NUMBER),
-           "version": sys.version.split()[0],
-           "bundle": base64.b64encode(marshal.dumps(bundle)).decode("ascii")}, sys.stdout)
+           "version": sys.version.split()[0], "index_size": len(head),
+           "bundle": base64.b64encode(head + b"".join(codes)).decode("ascii")}, sys.stdout)
 """
 
 
@@ -192,11 +219,13 @@ def find_interpreters():
 
 
 def compile_with(interpreter, sources):
-    """Compile {archive name: source text} with one interpreter: tag, magic, version, bundle."""
+    """Compile {archive name: source text} with one interpreter: tag, magic, version,
+    bundle, the size of the bundle's index."""
     env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
     try:
         result = subprocess.run([interpreter, "-S", "-s", "-c", COMPILE_SCRIPT], env=env,
-                                input=json.dumps(sources).encode("utf-8"),
+                                input=json.dumps({"sources": sources, "uncompressed":
+                                                  UNCOMPRESSED}).encode("utf-8"),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:
         raise SystemExit("build_pyz.py: cannot run {}: {}; name a CPython 3.6 or newer".format(
@@ -207,19 +236,19 @@ def compile_with(interpreter, sources):
                              "utf-8", "replace").strip()[-500:]))
     compiled = json.loads(result.stdout.decode("utf-8"))
     return (compiled["tag"], bytes(compiled["magic"]), compiled["version"],
-            base64.b64decode(compiled["bundle"]))
+            base64.b64decode(compiled["bundle"]), compiled["index_size"])
 
 
 def bytecode_entries(entries, interpreters):
-    """A bundle entry per interpreter, and (version, tag, magic) of each, oldest first."""
+    """A bundle entry per interpreter, (version, tag, magic, index size) of each, oldest first."""
     sources = {name: data.decode("utf-8") for name, data in entries}
     found, built = [], []
     for interpreter in interpreters:
-        tag, magic, version, bundle = compile_with(interpreter, sources)
+        tag, magic, version, bundle, index_size = compile_with(interpreter, sources)
         if tag in (b[1] for b in built):
             raise SystemExit("build_pyz.py: two interpreters for {}; name one".format(tag))
         found.append((BUNDLE_DIR + tag, bundle))
-        built.append((version, tag, magic))
+        built.append((version, tag, magic, index_size))
     return found, sorted(built, key=lambda b: version_key(b[0]))
 
 
@@ -229,29 +258,45 @@ def version_key(version):
 
 def buildinfo_lines(built):
     return ["bytecode {} {} (CPython {})".format(tag, magic.hex(), version)
-            for version, tag, magic in built]
+            for version, tag, magic, _ in built]
 
 
 def add_entry(archive, name, data, date_time):
     info = zipfile.ZipInfo(name, date_time=date_time)
-    # Bytecode bundles hold compressed modules already (see COMPILE_SCRIPT).
-    info.compress_type = zipfile.ZIP_STORED if name.startswith(BUNDLE_DIR) \
-        else zipfile.ZIP_DEFLATED
+    # Bytecode bundles hold compressed modules already (see COMPILE_SCRIPT); __main__.py
+    # stored, so that reading it loads no zlib.
+    info.compress_type = zipfile.ZIP_STORED if name.startswith(BUNDLE_DIR) or \
+        name == "__main__.py" else zipfile.ZIP_DEFLATED
     info.external_attr = (stat.S_IFREG | 0o644) << 16
     info.create_system = 3  # Unix, so the mode above is honoured everywhere
     archive.writestr(info, data)
 
 
 def archive_entries(version, interpreters):
-    """(every entry but __main__.py, sorted; the root __main__.py's text; what was built)."""
+    """(every entry but __main__.py, sorted; what was built)."""
     entries = package_entries(version)
     compiled, built = bytecode_entries(entries, interpreters)
     buildinfo = "".join(line + "\n" for line in ["bosky " + version] + buildinfo_lines(built))
     entries += compiled + [("BUILDINFO", buildinfo.encode("utf-8"))]
-    magics = {tag: magic for _, tag, magic in built}
-    main_text = ROOT_MAIN.replace("{bundles}", repr(dict(sorted(magics.items())))).replace(
-        "{bundle_dir}", BUNDLE_DIR)
-    return sorted(entries), main_text, built
+    return sorted(entries), built
+
+
+def root_main(built, data_offsets):
+    """The root __main__.py, given where each bundle's bytes start in the file."""
+    bundles = {tag: (magic, data_offsets[BUNDLE_DIR + tag], index_size)
+               for _, tag, magic, index_size in built}
+    return ROOT_MAIN.replace("{bundles}", repr(dict(sorted(bundles.items()))))
+
+
+def write_archive(handle, entries, built, date_time):
+    """The zip after the shebang: the entries, then __main__.py naming the bundles' offsets."""
+    data_offsets = {}
+    with zipfile.ZipFile(handle, "w") as archive:
+        for name, data in entries:
+            add_entry(archive, name, data, date_time)
+            data_offsets[name] = handle.tell() - len(data)  # stored: the bytes end here
+        add_entry(archive, "__main__.py", root_main(built, data_offsets).encode("utf-8"),
+                  date_time)
 
 
 def build(output, version=None, interpreters=None):
@@ -260,14 +305,11 @@ def build(output, version=None, interpreters=None):
     date_time = entry_time()
     version = version or describe_version()
     interpreters = find_interpreters() if interpreters is None else interpreters
-    entries, main_text, built = archive_entries(version, interpreters)
+    entries, built = archive_entries(version, interpreters)
     temporary = output + ".tmp"
     with open(temporary, "wb") as handle:
         handle.write(SHEBANG)
-        with zipfile.ZipFile(handle, "w") as archive:
-            add_entry(archive, "__main__.py", main_text.encode("utf-8"), date_time)
-            for name, data in entries:
-                add_entry(archive, name, data, date_time)
+        write_archive(handle, entries, built, date_time)
     os.chmod(temporary, 0o755)
     os.replace(temporary, output)  # never leave a half-written bosky.pyz behind
     with open(output, "rb") as handle:
@@ -291,7 +333,7 @@ def main(argv=None):
     print("built {} (bosky {}, sha256 {})".format(os.path.relpath(output), version, digest))
     for line in buildinfo_lines(built):
         print("  " + line)
-    minors = {".".join(v.split(".")[:2]) for v, _, _ in built}
+    minors = {".".join(v.split(".")[:2]) for v, _, _, _ in built}
     missing = [minor for minor in BYTECODE_FOR if minor not in minors]
     if missing and interpreters is None:
         print("  no bytecode for CPython {}: not found on this builder; those run from "

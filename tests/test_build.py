@@ -29,11 +29,14 @@ def test_archive_is_executable_with_shebang_and_fixed_entries(tmp_path):
     with zipfile.ZipFile(str(tmp_path / "bosky.pyz")) as archive:
         infos = archive.infolist()
     names = [info.filename for info in infos]
-    assert names[0] == "__main__.py" and names[1:] == sorted(names[1:])
+    # __main__.py last: it names where the bundles before it start
+    assert names[-1] == "__main__.py" and names[:-1] == sorted(names[:-1])
     assert {info.date_time for info in infos} == {(2023, 11, 14, 22, 13, 20)}
-    # Deflated, except bytecode bundles: their modules are compressed one by one inside.
+    # Deflated, except bytecode bundles (their modules are compressed one by one inside)
+    # and __main__.py, so that --version loads no zlib.
     assert all(info.compress_type == (zipfile.ZIP_STORED if info.filename.startswith(
-        "bytecode/") else zipfile.ZIP_DEFLATED) for info in infos)
+        "bytecode/") or info.filename == "__main__.py" else zipfile.ZIP_DEFLATED)
+        for info in infos)
 
 
 def test_make_install_honours_destdir_and_prefix(tmp_path):
@@ -133,3 +136,41 @@ def test_a_python_without_a_bundle_imports_the_source(tmp_path):
         assert result.returncode == 0, result.stderr.decode()
         first = result.stderr.decode().splitlines()[0]
         assert first.endswith(expected), first
+
+
+def test_a_rewritten_archive_runs_from_source_not_from_misread_offsets(tmp_path):
+    """__main__.py reads each bundle at the offset the build wrote; an archive with bytes
+    put in front (zipimport still reads it) must fall back to the source, not fail."""
+    built = tmp_path / "bosky.pyz"
+    build(built)
+    shifted = tmp_path / "shifted.pyz"
+    shifted.write_bytes(b"#!/usr/bin/python3\n# a line someone added\n" +
+                        built.read_bytes()[len(b"#!/usr/bin/env python3\n"):])
+    env = {"PATH": os.environ["PATH"], "AWS_EC2_METADATA_DISABLED": "true"}
+    runs = {}
+    for name in ("bosky.pyz", "shifted.pyz"):
+        result = subprocess.run([sys.executable, str(tmp_path / name), "--debug", "--dry-run",
+                                 "--pass", "x", "--instance-id", "i-0123456789abcdef0",
+                                 "--region", "us-east-1"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        assert result.returncode == 0, result.stderr.decode()
+        runs[name] = result.stderr.decode().splitlines()[0]
+    assert runs["bosky.pyz"].endswith("bytecode for " + sys.implementation.cache_tag)
+    assert runs["shifted.pyz"].endswith("source")
+
+
+def test_version_imports_only_the_uncompressed_modules_and_no_zlib(tmp_path):
+    """build_pyz.UNCOMPRESSED lists what --version imports: kept so, it never loads zlib."""
+    if sys.version_info < (3, 7):
+        pytest.skip("-X importtime is 3.7+")
+    from build_pyz import UNCOMPRESSED
+    built = tmp_path / "bosky.pyz"
+    build(built)
+    # -S: site's .pth files may load zlib themselves; -X importtime names every import.
+    result = subprocess.run([sys.executable, "-S", "-X", "importtime", str(built), "--version"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert result.returncode == 0 and result.stdout.startswith(b"bosky ")
+    imported = {line.split("|")[-1].strip() for line in result.stderr.decode().splitlines()
+                if line.startswith("import time:")}
+    assert {m for m in imported if m == "bosky" or m.startswith("bosky.")} == set(UNCOMPRESSED)
+    assert "zlib" not in imported
