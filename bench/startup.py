@@ -14,6 +14,8 @@ hits all alike), against local EventBridge stand-ins:
   floor-urllib  the same plus urllib.request: what sending through the standard
               library's HTTP costs before bosky does anything
   pass        python -c pass
+  pass-S      python -S -c pass: without site-packages' .pth files, whose own
+              cost every row above includes (their peak RSS is printed)
 Prints medians, the project's target ratios, and peak RSS, measured by
 /usr/bin/time -f %M (a child forked from this benchmark would report this
 process's own size as its peak, so the measured command is forked from a
@@ -42,7 +44,7 @@ from build_pyz import find_interpreters  # noqa: E402
 PYZ = os.path.join(ROOT, "dist", "bosky.pyz")
 INSTANCE = "i-0123456789abcdef0"
 ORDER = ("emit", "emit-tls", "awscli", "awscli-tls", "version", "floor", "floor-emit",
-         "floor-urllib", "pass")
+         "floor-urllib", "pass", "pass-S")
 # (faster, slower, text, met?): ratios are slower / faster.
 TARGETS = (("emit", "awscli", "emit at least 5x faster than the AWS CLI", lambda r: r >= 5.0),
            ("emit-tls", "awscli-tls", "  ... over HTTPS", lambda r: r >= 5.0),
@@ -81,7 +83,7 @@ def commands(python, setup):
              "version": [python, PYZ, "--version"],
              "floor": [python, floors["floor"]], "floor-emit": [python, floors["floor-emit"]],
              "floor-urllib": [python, floors["floor-urllib"]],
-             "pass": [python, "-c", "pass"]}
+             "pass": [python, "-c", "pass"], "pass-S": [python, "-S", "-c", "pass"]}
     if "https" in bridges:
         found["emit-tls"] = emit + ["--endpoint-url", bridges["https"].url]
     if cli:
@@ -170,6 +172,9 @@ def report(python, results):
             print("  {:<45} {:5.1f} MiB  {}".format("{} peak RSS at most 22 MiB".format(name),
                                                    rss, "met" if rss <= MAX_RSS_MIB
                                                    else "NOT met"))
+    site, bare = (results.get(name, (None, None))[1] for name in ("pass", "pass-S"))
+    if site is not None and bare is not None:
+        print("  {:<45} {:5.1f} MiB".format("(of which site's .pth files, every row)", site - bare))
 
 
 def main():
