@@ -2,7 +2,8 @@
 """Build dist/bosky.pyz: one executable file holding src/bosky, standard library only.
 
 The zip is written by hand rather than with `zipapp` so the same sources
-always give the same bytes: entries sorted, timestamps fixed (SOURCE_DATE_EPOCH,
+always give the same bytes: entries sorted (__main__.py last, as it names
+where the bytecode bundles start), timestamps fixed (SOURCE_DATE_EPOCH,
 default 1980-01-01), modes fixed, deflate compression (zipapp copies file
 mtimes and cannot compress on Python 3.6).  The version comes from
 `git describe` (outside a checkout: the package's BASE_VERSION) and is baked
@@ -12,7 +13,8 @@ Bytecode: a zipapp's source is compiled again on every run (zipimport never
 caches it), which was a third of bosky's start-up.  So each CPython 3.6-3.13
 the builder has compiles the package once, into one entry, bytecode/<cache
 tag>; the archive's __main__ imports bosky from the one matching the running
-interpreter (tag and magic number both).  One entry per interpreter, not a
+interpreter (tag and magic number both), reading its index at start and each
+module's code as it is imported.  One entry per interpreter, not a
 .pyc per module: zipimport reads the whole zip directory on every start.  Any
 other Python imports the source.  The bytes therefore depend on which of those
 interpreters the builder has: BUILDINFO in the archive names them, and another
