@@ -2,8 +2,7 @@
 """Build dist/bosky.pyz: one executable file holding src/bosky, standard library only.
 
 The zip is written by hand rather than with `zipapp` so the same sources
-always give the same bytes: entries sorted (__main__.py last, as it names
-where the bytecode bundles start), timestamps fixed (SOURCE_DATE_EPOCH,
+always give the same bytes: entries sorted, timestamps fixed (SOURCE_DATE_EPOCH,
 default 1980-01-01), modes fixed, deflate compression (zipapp copies file
 mtimes and cannot compress on Python 3.6).  The version comes from
 `git describe` (outside a checkout: the package's BASE_VERSION) and is baked
@@ -13,8 +12,8 @@ Bytecode: a zipapp's source is compiled again on every run (zipimport never
 caches it), which was a third of bosky's start-up.  So each CPython 3.6-3.13
 the builder has compiles the package once, into one entry, bytecode/<cache
 tag>; the archive's __main__ imports bosky from the one matching the running
-interpreter (tag and magic number both), reading its index at start and each
-module's code as it is imported.  One entry per interpreter, not a
+interpreter (tag and magic number both), inflating only the modules a run
+imports.  One entry per interpreter, not a
 .pyc per module: zipimport reads the whole zip directory on every start.  Any
 other Python imports the source.  The bytes therefore depend on which of those
 interpreters the builder has: BUILDINFO in the archive names them, and another
@@ -48,33 +47,28 @@ BUNDLE_DIR = "bytecode/"
 UNCOMPRESSED = ("bosky", "bosky._version", "bosky.cli", "bosky.errors")
 # The archive's own entry point, compiled from source on every run (zipimport caches
 # nothing), hence short.  BUNDLES maps a cache tag to the magic number of the bundle
-# built for it, where the bundle's index starts in the file and the index's size;
-# {bundles} is filled in by the build, which writes __main__.py last so that those
-# offsets are known.  The Bytecode finder imports bosky from the bytecode compiled
-# for this interpreter at build time: only the index is read at start; a module's
-# code is read (pread: no shared file position between threads) when it is
-# imported, so a run holds only what it uses.  The file stays open, so a .pyz
-# replaced while bosky runs (an upgrade by user data) cannot mix two builds.
-# Tracebacks (--debug) still show source lines: get_source reads the zip's source.
-# An archive rewritten since the build (bytes put in front) fails the signature
-# check and runs from its source.
-ROOT_MAIN = """import marshal, os, sys
+# built for it ({bundles} is filled in by the build).  The Bytecode finder imports
+# bosky from the bytecode compiled for this interpreter at build time.  The whole
+# bundle is read at start, so a .pyz overwritten in place while bosky runs (`curl -o`
+# over it, under a `bosky watch`) cannot break a later import; each module's code
+# is dropped once imported.  Tracebacks (--debug) still show source lines:
+# get_source reads the zip's source.
+ROOT_MAIN = """import marshal, sys
 
 BUNDLES = {bundles}
 
 
 class Bytecode(object):
-    def __init__(self, archive, fd, index_at, index_size, signature):
-        found, self.modules = marshal.loads(os.pread(fd, index_size, index_at))
-        if found != signature:  # modules: name -> (package?, start, size, zlib'd?)
-            raise ValueError(found)
-        self.archive, self.fd, self.code_at = archive, fd, index_at + index_size
+    def __init__(self, archive, bundle):
+        self.archive = archive  # modules: name -> (package?, zlib'd?, code)
+        self.modules = marshal.loads(archive.get_data(bundle))
+        self.packages = {name for name, entry in self.modules.items() if entry[0]}
 
     def find_spec(self, name, path=None, target=None):
         if name not in self.modules:
             return None
         from _frozen_importlib import ModuleSpec  # already loaded: costs nothing
-        package = self.modules[name][0]
+        package = name in self.packages
         spec = ModuleSpec(name, self, origin=self.source_path(name), is_package=package)
         spec.has_location = True  # so the module gets __file__
         if package:
@@ -82,15 +76,14 @@ class Bytecode(object):
         return spec
 
     def source_path(self, name):
-        suffix = "/__init__.py" if self.modules[name][0] else ".py"
+        suffix = "/__init__.py" if name in self.packages else ".py"
         return self.archive.archive + "/" + name.replace(".", "/") + suffix
 
     def create_module(self, spec):
         return None
 
     def exec_module(self, module):
-        _, start, size, compressed = self.modules[module.__name__]
-        code = os.pread(self.fd, size, self.code_at + start)
+        _, compressed, code = self.modules.pop(module.__name__)  # imported once
         if compressed:
             import zlib
             code = zlib.decompress(code)
@@ -109,16 +102,8 @@ def prefer_bytecode():
     if tag not in BUNDLES:
         return  # another Python (PyPy, a newer CPython): the source it is
     import _frozen_importlib_external as bootstrap  # CPython's, already loaded
-    magic, index_at, index_size = BUNDLES[tag]
-    if magic != bootstrap.MAGIC_NUMBER:
-        return
-    fd = None
-    try:
-        fd = os.open(__loader__.archive, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        sys.meta_path.insert(0, Bytecode(__loader__, fd, index_at, index_size, "bosky " + tag))
-    except (OSError, ValueError, EOFError, TypeError, AttributeError):
-        if fd is not None:  # moved or rewritten since the build: the source runs
-            os.close(fd)
+    if BUNDLES[tag] == bootstrap.MAGIC_NUMBER:
+        sys.meta_path.insert(0, Bytecode(__loader__, "{bundle_dir}" + tag))
 
 
 prefer_bytecode()
@@ -128,15 +113,14 @@ sys.exit(cli.main())
 """
 # Run by each interpreter with hash seed 0 (set and frozenset constants keep
 # their order).  Reads {"sources": {archive name: source}, "uncompressed": [module]}
-# as JSON; writes its tag and, in base64, the bundle: a marshalled index ("bosky " +
-# tag, {module name: (is package, start, size, zlib'd?)}) followed by each module's
-# marshalled code, zlib'd unless listed.  The bundle's zip entry is stored, not
-# deflated, so a run reads and inflates only what it imports (--version: 4 of 70).
+# as JSON; writes its tag and, in base64, the marshalled bundle {module name: (is
+# package, zlib'd?, its marshalled code, zlib'd unless listed)}.  The bundle's zip entry
+# is stored, not deflated, so a run inflates only what it imports.
 COMPILE_SCRIPT = """
 import base64, json, marshal, sys, zlib
 import _frozen_importlib_external as bootstrap
 given = json.loads(sys.stdin.read())
-index, codes, start = {}, [], 0
+bundle = {}
 for name in sorted(given["sources"]):
     code = compile(given["sources"][name].encode("utf-8"), name, "exec", dont_inherit=True)
     module = name[:-3].replace("/", ".")
@@ -145,13 +129,11 @@ for name in sorted(given["sources"]):
     else:
         package = False
     compressed = module not in given["uncompressed"]
-    codes.append(zlib.compress(marshal.dumps(code), 9) if compressed else marshal.dumps(code))
-    index[module] = (package, start, len(codes[-1]), compressed)
-    start += len(codes[-1])
-head = marshal.dumps(("bosky " + sys.implementation.cache_tag, index))
+    code = marshal.dumps(code)
+    bundle[module] = (package, compressed, zlib.compress(code, 9) if compressed else code)
 json.dump({"tag": sys.implementation.cache_tag, "magic": list(bootstrap.MAGIC_NUMBER),
-           "version": sys.version.split()[0], "index_size": len(head),
-           "bundle": base64.b64encode(head + b"".join(codes)).decode("ascii")}, sys.stdout)
+           "version": sys.version.split()[0],
+           "bundle": base64.b64encode(marshal.dumps(bundle)).decode("ascii")}, sys.stdout)
 """
 
 
@@ -221,8 +203,7 @@ def find_interpreters():
 
 
 def compile_with(interpreter, sources):
-    """Compile {archive name: source text} with one interpreter: tag, magic, version,
-    bundle, the size of the bundle's index."""
+    """Compile {archive name: source text} with one interpreter: tag, magic, version, bundle."""
     env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
     try:
         result = subprocess.run([interpreter, "-S", "-s", "-c", COMPILE_SCRIPT], env=env,
@@ -238,19 +219,19 @@ def compile_with(interpreter, sources):
                              "utf-8", "replace").strip()[-500:]))
     compiled = json.loads(result.stdout.decode("utf-8"))
     return (compiled["tag"], bytes(compiled["magic"]), compiled["version"],
-            base64.b64decode(compiled["bundle"]), compiled["index_size"])
+            base64.b64decode(compiled["bundle"]))
 
 
 def bytecode_entries(entries, interpreters):
-    """A bundle entry per interpreter, (version, tag, magic, index size) of each, oldest first."""
+    """A bundle entry per interpreter, and (version, tag, magic) of each, oldest first."""
     sources = {name: data.decode("utf-8") for name, data in entries}
     found, built = [], []
     for interpreter in interpreters:
-        tag, magic, version, bundle, index_size = compile_with(interpreter, sources)
+        tag, magic, version, bundle = compile_with(interpreter, sources)
         if tag in (b[1] for b in built):
             raise SystemExit("build_pyz.py: two interpreters for {}; name one".format(tag))
         found.append((BUNDLE_DIR + tag, bundle))
-        built.append((version, tag, magic, index_size))
+        built.append((version, tag, magic))
     return found, sorted(built, key=lambda b: version_key(b[0]))
 
 
@@ -260,7 +241,7 @@ def version_key(version):
 
 def buildinfo_lines(built):
     return ["bytecode {} {} (CPython {})".format(tag, magic.hex(), version)
-            for version, tag, magic, _ in built]
+            for version, tag, magic in built]
 
 
 def add_entry(archive, name, data, date_time):
@@ -275,30 +256,15 @@ def add_entry(archive, name, data, date_time):
 
 
 def archive_entries(version, interpreters):
-    """(every entry but __main__.py, sorted; what was built)."""
+    """(every entry but __main__.py, sorted; the root __main__.py's text; what was built)."""
     entries = package_entries(version)
     compiled, built = bytecode_entries(entries, interpreters)
     buildinfo = "".join(line + "\n" for line in ["bosky " + version] + buildinfo_lines(built))
     entries += compiled + [("BUILDINFO", buildinfo.encode("utf-8"))]
-    return sorted(entries), built
-
-
-def root_main(built, data_offsets):
-    """The root __main__.py, given where each bundle's bytes start in the file."""
-    bundles = {tag: (magic, data_offsets[BUNDLE_DIR + tag], index_size)
-               for _, tag, magic, index_size in built}
-    return ROOT_MAIN.replace("{bundles}", repr(dict(sorted(bundles.items()))))
-
-
-def write_archive(handle, entries, built, date_time):
-    """The zip after the shebang: the entries, then __main__.py naming the bundles' offsets."""
-    data_offsets = {}
-    with zipfile.ZipFile(handle, "w") as archive:
-        for name, data in entries:
-            add_entry(archive, name, data, date_time)
-            data_offsets[name] = handle.tell() - len(data)  # stored: the bytes end here
-        add_entry(archive, "__main__.py", root_main(built, data_offsets).encode("utf-8"),
-                  date_time)
+    magics = {tag: magic for _, tag, magic in built}
+    main_text = ROOT_MAIN.replace("{bundles}", repr(dict(sorted(magics.items())))).replace(
+        "{bundle_dir}", BUNDLE_DIR)
+    return sorted(entries), main_text, built
 
 
 def build(output, version=None, interpreters=None):
@@ -307,11 +273,14 @@ def build(output, version=None, interpreters=None):
     date_time = entry_time()
     version = version or describe_version()
     interpreters = find_interpreters() if interpreters is None else interpreters
-    entries, built = archive_entries(version, interpreters)
+    entries, main_text, built = archive_entries(version, interpreters)
     temporary = output + ".tmp"
     with open(temporary, "wb") as handle:
         handle.write(SHEBANG)
-        write_archive(handle, entries, built, date_time)
+        with zipfile.ZipFile(handle, "w") as archive:
+            add_entry(archive, "__main__.py", main_text.encode("utf-8"), date_time)
+            for name, data in entries:
+                add_entry(archive, name, data, date_time)
     os.chmod(temporary, 0o755)
     os.replace(temporary, output)  # never leave a half-written bosky.pyz behind
     with open(output, "rb") as handle:
@@ -335,7 +304,7 @@ def main(argv=None):
     print("built {} (bosky {}, sha256 {})".format(os.path.relpath(output), version, digest))
     for line in buildinfo_lines(built):
         print("  " + line)
-    minors = {".".join(v.split(".")[:2]) for v, _, _, _ in built}
+    minors = {".".join(v.split(".")[:2]) for v, _, _ in built}
     missing = [minor for minor in BYTECODE_FOR if minor not in minors]
     if missing and interpreters is None:
         print("  no bytecode for CPython {}: not found on this builder; those run from "

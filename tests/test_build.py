@@ -4,6 +4,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 import zipfile
 
 import pytest
@@ -29,8 +30,7 @@ def test_archive_is_executable_with_shebang_and_fixed_entries(tmp_path):
     with zipfile.ZipFile(str(tmp_path / "bosky.pyz")) as archive:
         infos = archive.infolist()
     names = [info.filename for info in infos]
-    # __main__.py last: it names where the bundles before it start
-    assert names[-1] == "__main__.py" and names[:-1] == sorted(names[:-1])
+    assert names[0] == "__main__.py" and names[1:] == sorted(names[1:])
     assert {info.date_time for info in infos} == {(2023, 11, 14, 22, 13, 20)}
     # Deflated, except bytecode bundles (their modules are compressed one by one inside)
     # and __main__.py, so that --version loads no zlib.
@@ -138,25 +138,31 @@ def test_a_python_without_a_bundle_imports_the_source(tmp_path):
         assert first.endswith(expected), first
 
 
-def test_a_rewritten_archive_runs_from_source_not_from_misread_offsets(tmp_path):
-    """__main__.py reads each bundle at the offset the build wrote; an archive with bytes
-    put in front (zipimport still reads it) must fall back to the source, not fail."""
-    built = tmp_path / "bosky.pyz"
-    build(built)
-    shifted = tmp_path / "shifted.pyz"
-    shifted.write_bytes(b"#!/usr/bin/python3\n# a line someone added\n" +
-                        built.read_bytes()[len(b"#!/usr/bin/env python3\n"):])
-    env = {"PATH": os.environ["PATH"], "AWS_EC2_METADATA_DISABLED": "true"}
-    runs = {}
-    for name in ("bosky.pyz", "shifted.pyz"):
-        result = subprocess.run([sys.executable, str(tmp_path / name), "--debug", "--dry-run",
-                                 "--pass", "x", "--instance-id", "i-0123456789abcdef0",
-                                 "--region", "us-east-1"], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        assert result.returncode == 0, result.stderr.decode()
-        runs[name] = result.stderr.decode().splitlines()[0]
-    assert runs["bosky.pyz"].endswith("bytecode for " + sys.implementation.cache_tag)
-    assert runs["shifted.pyz"].endswith("source")
+def test_a_pyz_overwritten_in_place_while_it_runs_still_imports_and_spools(tmp_path):
+    """`curl -o` over a running bosky rewrites the same file: modules it imports later
+    (here the spool, after delivery fails) must still load, and the events be kept."""
+    live = tmp_path / "live.pyz"
+    build(live)
+    spool = tmp_path / "spool"
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+           "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1",
+           "AWS_EC2_METADATA_DISABLED": "true", "BOSKY_SPOOL_DIR": str(spool),
+           "AWS_ENDPOINT_URL_EVENTBRIDGE": "http://127.0.0.1:9"}  # nothing listens there
+    marker = tmp_path / "started"
+    process = subprocess.Popen([sys.executable, str(live), "run", "--timeout", "3",
+                                "--instance-id", "i-0123456789abcdef0", "--", "sh", "-c",
+                                "touch {}; sleep 2".format(marker)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with open(str(live), "r+b") as handle:  # same inode, other bytes, as curl -o does
+        handle.truncate(0)
+    out, err = process.communicate(timeout=60)
+    assert b"internal error" not in err, err.decode()
+    assert process.returncode == 0, err.decode()  # the step's own status
+    records = [n for n in os.listdir(str(spool)) if not n.startswith(".")]
+    assert len(records) == 2, records  # the step's start and finish
 
 
 def test_version_imports_only_the_uncompressed_modules_and_no_zlib(tmp_path):
