@@ -176,6 +176,8 @@ def test_sts_replies_without_credentials_are_errors(body):
      "AWS_CONTAINER_CREDENTIALS_FULL_URI 'http://127.0.0.1:99999/creds' is not a usable URL"),
     ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.attacker.invalid/creds",
      "is not allowed: it must be https, or http to a loopback address"),
+    # A name the IDNA codec refuses: the lookup thread died on it, a "timeout" retried.
+    ("AWS_ENDPOINT_URL_EVENTBRIDGE", "https://\u00fc..x/", "invalid endpoint URL"),
 ])
 def test_an_address_bosky_cannot_use_is_exit_2_naming_its_variable(pyz, eventbridge, name,
                                                                    value, words):
@@ -189,6 +191,19 @@ def test_an_address_bosky_cannot_use_is_exit_2_naming_its_variable(pyz, eventbri
                                               AWS_REGION="us-east-1"), **env))
     assert result.returncode == 2 and words in one_line(result)
     assert eventbridge.requests == []
+
+
+def test_an_endpoint_url_with_bytes_that_are_not_utf8_is_exit_2_under_every_python(pyz):
+    """With no locale (env -i), \xff reaches Python as a lone surrogate: 3.6 crashed on it."""
+    from test_compat import FOUND
+    env = {k.encode(): v.encode() for k, v in base_env(AWS_REGION="us-east-1",
+                                                       **ENV_KEYS).items()}
+    env[b"AWS_ENDPOINT_URL_EVENTBRIDGE"] = b"http://127.0.0.1:1/\xff"
+    for _, python in FOUND[:1] + FOUND[-1:]:
+        result = subprocess.run([python, pyz, "x", "--instance-id", INSTANCE], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert result.returncode == 2, (python, result.stderr)
+        assert b"invalid endpoint URL" in result.stderr and b"internal" not in result.stderr
 
 
 @pytest.mark.parametrize("name", ["AWS_SESSION_TOKEN", "AWS_SECRET_ACCESS_KEY"])

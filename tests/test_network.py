@@ -77,6 +77,22 @@ def test_untrusted_certificate_fails_at_once_and_names_the_fix(pyz, tls_bridge):
     assert tls_bridge.accepted == []  # and it was not retried until the deadline
 
 
+def test_a_certificate_for_another_name_fails_at_once_under_every_python(pyz, tls_bridge,
+                                                                          certificates):
+    """The certificate is for 127.0.0.1, the URL says localhost.  3.6 raised the mismatch as
+    a ValueError, which read as an unreadable reply and was retried until the deadline."""
+    from test_compat import FOUND
+    url = tls_bridge.url.replace("127.0.0.1", "localhost")
+    env = base_env(**dict(ENV_KEYS, AWS_ENDPOINT_URL_EVENTBRIDGE=url, AWS_REGION="us-east-1",
+                          AWS_CA_BUNDLE=certificates["ca.pem"]))
+    for _, python in FOUND[:1] + FOUND[-1:]:
+        result = run_pyz(pyz, ["--pass", "tls", "--instance-id", INSTANCE, "--timeout", "10"],
+                         env, python=python)
+        assert result.returncode == 1, (python, result.stderr)
+        assert "certificate verification failed" in stderr_line(result), python
+    assert tls_bridge.accepted == []
+
+
 def test_a_missing_ca_bundle_file_is_a_usage_error(pyz, tls_bridge):
     result = send(pyz, tls_bridge, AWS_CA_BUNDLE="/nonexistent/ca.pem")
     assert result.returncode == 2 and "/nonexistent/ca.pem" in stderr_line(result)

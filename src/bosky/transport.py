@@ -119,6 +119,8 @@ class Transport(object):
             response = exc
         except URLError as exc:  # connecting, the proxy tunnel, TLS, sending
             raise failure.connect(exc.reason, budget)
+        except ssl.CertificateError as exc:  # 3.6: a ValueError from the handshake, unwrapped
+            raise failure.connect(exc, budget)
         except (OSError, http.client.HTTPException, ValueError) as exc:  # the reply
             raise failure.read(exc, budget)
         return Reply(response, method, budget, failure)

@@ -27,7 +27,24 @@ def split_url(url):
         return None
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname or port == 0:
         return None
-    return parts
+    return parts if _is_sendable_name(url, parts.hostname) else None
+
+
+def _is_sendable_name(url, host):
+    """False for a lone surrogate anywhere (undecodable bytes in the environment) and for a
+    non-ASCII host the IDNA codec refuses (an empty label, one over 63 characters)."""
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in url):
+        return False
+    try:
+        host.encode("ascii")
+        return True
+    except UnicodeEncodeError:
+        pass
+    try:
+        host.encode("idna")  # only a non-ASCII name pays for the codec
+        return True
+    except UnicodeError:
+        return False
 
 
 def has_userinfo(url):
