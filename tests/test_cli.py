@@ -118,3 +118,21 @@ def test_every_command_has_help(command):
 ])
 def test_every_problem_becomes_one_line_the_same_way(problem, line):
     assert errors.describe(problem) == line
+
+
+def test_a_step_that_goes_on_after_a_failure_reports_it_as_main_does():
+    """World.report serves cli.main and the steps (run, watch, hooks) that must go on."""
+    from bosky import errors
+    from bosky.system import World
+    try:
+        1 / 0
+    except ZeroDivisionError as exc:
+        bug = exc
+    for debug, wanted in ((False, 0), (True, 1)):
+        err = io.StringIO()
+        world = World({}, None, io.StringIO(), err, 0.0, debug=debug)
+        world.report(bug)
+        world.report(errors.UsageError(reason="a usage problem"))
+        text = err.getvalue()
+        assert text.count("Traceback") == wanted, text
+        assert "internal error: ZeroDivisionError" in text and "a usage problem" in text

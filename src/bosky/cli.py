@@ -49,10 +49,7 @@ def main(argv=None, env=None, stdin=None, stdout=None, stderr=None):
         _quiet_stdout()
         return errors.EXIT_NOT_DELIVERED
     except Exception as exc:  # a bug: one line, unless --debug asks for the traceback
-        if world.debug:
-            import traceback
-            traceback.print_exc(file=world.stderr)
-        world.error_line(errors.describe(exc))
+        world.report(exc)
         return _unless_no_fail(parsed, errors.EXIT_NOT_DELIVERED)
     finally:
         _restore(previous)

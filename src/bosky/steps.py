@@ -32,7 +32,7 @@ SKIPPED_SUFFIXES = ("~", ",v", ".rpmsave", ".rpmorig", ".rpmnew", ".swp", ".cfsa
 
 def report_error(world, problem):
     """Print a failure the way cli.main would, without stopping the step."""
-    world.error_line(errors.describe(problem))
+    world.report(problem)
 
 
 class Starter(object):

@@ -37,6 +37,19 @@ class World(object):
     def warn(self, text):
         self.error_line("bosky: warning: {}".format(text))
 
+    def report(self, problem):
+        """One line for a failure; for a bug (not a BoskyError), with --debug, its traceback
+        first.  cli.main and the steps that must go on after a failure both say it so."""
+        from bosky import errors
+        if self.debug and not isinstance(problem, errors.BoskyError):
+            import traceback
+            try:
+                traceback.print_exception(type(problem), problem, problem.__traceback__,
+                                          file=self.stderr)
+            except (OSError, ValueError, AttributeError):
+                pass
+        self.error_line(errors.describe(problem))
+
     def error_line(self, line):
         try:  # a closed or full stderr loses the line, never the run
             self.stderr.write(line + "\n")
