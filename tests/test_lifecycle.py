@@ -224,7 +224,10 @@ def test_watch_survives_token_expiry_and_imds_hiccups(pyz, asg, eventbridge):
 
 def test_sigterm_ends_the_watch_cleanly(pyz, asg, eventbridge, imds_server):
     proc = start_watch(pyz, asg, eventbridge, imds_server)
-    time.sleep(0.8)
+    deadline = time.monotonic() + 30  # watching (its handlers set) once it has polled IMDS
+    while not any(r.path.endswith(TARGET_STATE) for r in imds_server.requests) and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)
     assert proc.returncode == 0 and eventbridge.requests == [] and asg.calls == []
