@@ -126,15 +126,10 @@ def fetch(session, source, expected, path, deadline, progress):
     if source.kind == "s3":
         from bosky import localfiles
         from bosky.s3client import Bucket
-        sink = localfiles.Sink(path, shown="the bundle directory")
-        try:
+        with localfiles.Sink(path, shown="the bundle directory") as sink:
             _, digest = transfer.download(Bucket(session, source.bucket, deadline), source.key,
                                           sink, expected, progress, session.log,
                                           MAX_BUNDLE_BYTES)
-            sink.commit()
-        except BaseException:
-            sink.discard()
-            raise
         return digest
     if source.kind in URL_KINDS:
         return _download_url(session, source.text, expected, path, deadline, progress)

@@ -66,6 +66,20 @@ class Sink(object):
                                                                            exc.strerror))
         self._file = os.fdopen(fd, "w+b")
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        """Commit when the block ends well; whatever stops it (a signal too) discards."""
+        if kind is not None:
+            self.discard()
+            return
+        try:
+            self.commit()
+        except BaseException:
+            self.discard()
+            raise
+
     def write(self, data):
         try:
             self._file.write(data)

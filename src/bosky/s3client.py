@@ -104,9 +104,9 @@ class Bucket(object):
             if stream:
                 return reply
             with reply:
-                from bosky.transport import Response
+                from bosky.transport import MAX_REPLY_BYTES, Response
                 return Response(reply.status, reply.reason, reply.headers,
-                                reply.read_all(1024 * 1024))
+                                reply.read_all(MAX_REPLY_BYTES))
         with reply:
             error_body = reply.read_up_to(64 * 1024) if method != "HEAD" else b""
         code, message, request_id, region = s3.parse_error(error_body, reply.status,

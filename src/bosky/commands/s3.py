@@ -145,13 +145,8 @@ def make_progress(session, args, key):
 def download(session, bucket, key, target, mode, expected, progress):
     from bosky import localfiles, transfer
     where = localfiles.destination_for(target, key)
-    sink = localfiles.Sink(where, mode, session.world.stdout)
-    try:
+    with localfiles.Sink(where, mode, session.world.stdout) as sink:
         count, _ = transfer.download(bucket, key, sink, expected, progress, session.log)
-        sink.commit()
-    except BaseException:
-        sink.discard()
-        raise
     session.log("copied {} bytes of s3://{}/{} to {}".format(count, bucket.name, key, where))
     return errors.EXIT_OK
 

@@ -114,7 +114,8 @@ def run_on_terminate(reporter, command, hook, heartbeat_interval, sha256=None):
 
 
 def run_fetched_script(reporter, url, sha256):
-    """Fetch the s3:// script (verified when a SHA-256 is given), run it, remove it."""
+    """Fetch the s3:// script (verified when `sha256`, already checked, is given), run it,
+    remove it."""
     import shutil
     import tempfile
     from bosky import localfiles, steps, transfer
@@ -127,15 +128,9 @@ def run_fetched_script(reporter, url, sha256):
         directory = tempfile.mkdtemp(prefix="bosky-on-terminate-")
         path = os.path.join(directory, "on-terminate")
         bucket_name, key = s3.parse_url(url)
-        sink = localfiles.Sink(path, 0o700)
-        try:
-            transfer.download(make_bucket(session, bucket_name), key, sink,
-                              transfer.check_sha256_option(sha256),
+        with localfiles.Sink(path, 0o700) as sink:
+            transfer.download(make_bucket(session, bucket_name), key, sink, sha256,
                               Progress(None, session.clock.monotonic, False, key), session.log)
-            sink.commit()
-        except BaseException:
-            sink.discard()
-            raise
         with open(path, "rb") as handle:
             direct = handle.read(2) == b"#!"
         return steps.run_step(reporter, [path] if direct else ["/bin/sh", path],
@@ -163,7 +158,7 @@ def run(args, session):
             "s3://"):
         raise errors.UsageError(reason="--on-terminate-sha256 goes with an s3:// "
                                        "--on-terminate")
-    transfer.check_sha256_option(args.on_terminate_sha256)
+    sha256 = transfer.check_sha256_option(args.on_terminate_sha256)
     heartbeat = options.parse_seconds(args.heartbeat_interval, "--heartbeat-interval",
                                       *INTERVAL_RANGE)
     stop = threading.Event()
@@ -185,8 +180,7 @@ def run(args, session):
     steps.send_quietly(reporter, EventSpec("terminating", notice, {"Step": "terminate"}))
     try:
         if args.on_terminate:
-            run_on_terminate(reporter, args.on_terminate, args.hook, heartbeat,
-                             args.on_terminate_sha256)
+            run_on_terminate(reporter, args.on_terminate, args.hook, heartbeat, sha256)
     finally:  # termination must go on, whatever the on-terminate step did
         if args.hook:
             hooks.complete(session, args.hook, "CONTINUE", session.settings.group)
