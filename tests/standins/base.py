@@ -4,6 +4,8 @@ Each stand-in subclasses `StandIn` and answers in `respond(request)` with
 (status, headers, body), or a fault: "hang", "reset" or "cut".
 """
 
+import hashlib
+import hmac
 import http.server
 import socket
 import socketserver
@@ -18,6 +20,30 @@ TEST_SECRET = "standin/secret+key/EXAMPLEKEY0000000000"
 ROLE_NAME = "bosky-test-role"
 HANG_SECONDS = 8.0
 CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+class Authorization(object):
+    """A SigV4 Authorization header, as the stand-ins' own verifiers read it."""
+
+    def __init__(self, header):
+        """ValueError (or KeyError) for a header that is not AWS4 algorithm Credential=...,
+        SignedHeaders=..., Signature=..."""
+        self.algorithm, rest = header.split(" ", 1)
+        fields = dict(part.strip().split("=", 1) for part in rest.split(","))
+        self.key_id, self.date, self.region, self.service, self.terminator = \
+            fields["Credential"].split("/")
+        self.signed, self.claimed = fields["SignedHeaders"].split(";"), fields["Signature"]
+
+    def signs(self, secret, to_sign):
+        """True when `to_sign`, signed with `secret` for this scope, is the claimed signature."""
+        key = ("AWS4" + secret).encode("utf-8")
+        for part in (self.date, self.region, self.service, "aws4_request"):
+            key = _hmac(key, part).digest()
+        return hmac.compare_digest(_hmac(key, to_sign).hexdigest(), self.claimed)
+
+
+def _hmac(key, text):
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256)
 
 
 class Recorded(object):

@@ -2,7 +2,6 @@
 
 import calendar
 import hashlib
-import hmac
 import json
 import threading
 import time
@@ -10,38 +9,31 @@ import uuid
 from email.utils import formatdate
 from urllib.parse import urlsplit
 
-from .base import CONTENT_TYPE, TEST_KEY_ID, TEST_SECRET, StandIn
-
-def _hmac(key, text):
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256)
+from .base import CONTENT_TYPE, TEST_KEY_ID, TEST_SECRET, Authorization, StandIn
 
 
 def verify_sigv4(request, secrets, host):
     """None if the request's SigV4 Authorization checks out, else what is wrong."""
-    auth = request.header("authorization") or ""
+    header = request.header("authorization") or ""
     try:
-        algorithm, rest = auth.split(" ", 1)
-        fields = dict(part.strip().split("=", 1) for part in rest.split(","))
-        key_id, date, region, service, terminator = fields["Credential"].split("/")
-        signed, claimed = fields["SignedHeaders"].split(";"), fields["Signature"]
+        auth = Authorization(header)
     except (ValueError, KeyError):
-        return "IncompleteSignature", "Authorization header malformed: " + auth[:80]
-    if key_id not in secrets:
+        return "IncompleteSignature", "Authorization header malformed: " + header[:80]
+    if auth.key_id not in secrets:
         return "UnrecognizedClientException", "The security token included in the request is invalid."
     stamp = request.header("x-amz-date") or ""
-    if algorithm != "AWS4-HMAC-SHA256" or terminator != "aws4_request" or stamp[:8] != date:
+    if auth.algorithm != "AWS4-HMAC-SHA256" or auth.terminator != "aws4_request" or \
+            stamp[:8] != auth.date:
         return "IncompleteSignature", "bad algorithm, scope or date"
-    if "host" not in signed or request.header("host") != host:
+    if "host" not in auth.signed or request.header("host") != host:
         return "InvalidSignatureException", "host not signed or not " + host
-    lines = ["{}:{}".format(n, " ".join((request.header(n) or "").split())) for n in signed]
+    lines = ["{}:{}".format(n, " ".join((request.header(n) or "").split())) for n in auth.signed]
     canonical = "POST\n/\n\n{}\n\n{}\n{}".format(
-        "\n".join(lines), ";".join(signed), hashlib.sha256(request.body).hexdigest())
+        "\n".join(lines), ";".join(auth.signed), hashlib.sha256(request.body).hexdigest())
     to_sign = "AWS4-HMAC-SHA256\n{}\n{}/{}/{}/aws4_request\n{}".format(
-        stamp, date, region, service, hashlib.sha256(canonical.encode("utf-8")).hexdigest())
-    key = ("AWS4" + secrets[key_id]).encode("utf-8")
-    for part in (date, region, service, "aws4_request"):
-        key = _hmac(key, part).digest()
-    if not hmac.compare_digest(_hmac(key, to_sign).hexdigest(), claimed):
+        stamp, auth.date, auth.region, auth.service,
+        hashlib.sha256(canonical.encode("utf-8")).hexdigest())
+    if not auth.signs(secrets[auth.key_id], to_sign):
         return "InvalidSignatureException", ("The request signature we calculated does not "
                                              "match the signature you provided.")
     return None

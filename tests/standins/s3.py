@@ -12,34 +12,26 @@ actions denied.
 import base64
 import calendar
 import hashlib
-import hmac
 import threading
 import time
 import uuid
 from email.utils import formatdate
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .base import TEST_KEY_ID, TEST_SECRET, StandIn
+from .base import TEST_KEY_ID, TEST_SECRET, Authorization, StandIn
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 
-def _hmac(key, text):
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256)
-
-
 def verify_s3(request, secrets, host, now):
     """(code, message) of what is wrong with the request's S3 signature, else None."""
-    auth = request.header("authorization") or ""
     try:
-        algorithm, rest = auth.split(" ", 1)
-        fields = dict(part.strip().split("=", 1) for part in rest.split(","))
-        key_id, date, region, service, _ = fields["Credential"].split("/")
-        signed, claimed = fields["SignedHeaders"].split(";"), fields["Signature"]
+        auth = Authorization(request.header("authorization") or "")
     except (ValueError, KeyError):
         return "AuthorizationHeaderMalformed", "The authorization header is malformed"
-    if key_id not in secrets:
+    if auth.key_id not in secrets:
         return "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist"
+    signed = auth.signed
     payload = request.header("x-amz-content-sha256")
     if not payload or "x-amz-content-sha256" not in signed or "host" not in signed:
         return "InvalidRequest", "x-amz-content-sha256 missing or unsigned"
@@ -56,14 +48,10 @@ def verify_s3(request, secrets, host, now):
                                (request.header(n) or "").split())) for n in signed),
                            ";".join(signed), payload])
     stamp = request.header("x-amz-date") or ""
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, "/".join([date, region, service,
-                                                              "aws4_request"]),
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, "/".join([auth.date, auth.region,
+                                                              auth.service, "aws4_request"]),
                          hashlib.sha256(canonical.encode("utf-8")).hexdigest()])
-    key = ("AWS4" + secrets[key_id]).encode("utf-8")
-    for part in (date, region, service, "aws4_request"):
-        key = _hmac(key, part).digest()
-    if algorithm != "AWS4-HMAC-SHA256" or not hmac.compare_digest(
-            _hmac(key, to_sign).hexdigest(), claimed):
+    if auth.algorithm != "AWS4-HMAC-SHA256" or not auth.signs(secrets[auth.key_id], to_sign):
         return "SignatureDoesNotMatch", "The request signature we calculated does not match " \
                                         "the signature you provided."
     if abs(calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ")) - now) > 900:
