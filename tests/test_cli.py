@@ -1,6 +1,7 @@
 """Command-line parsing and the error-to-exit-status mapping, in-process."""
 
 import io
+import time
 
 import pytest
 
@@ -37,7 +38,8 @@ def test_two_statuses_are_a_usage_error():
 
 def test_stdin_message_loses_only_trailing_newlines():
     stdin = io.TextIOWrapper(io.BytesIO(b"a\n\nb \xff\n\n"))
-    assert emit.read_message(["-"], stdin) == "a\n\nb \ufffd"
+    from bosky.deadline import Deadline
+    assert emit.read_message(["-"], stdin, Deadline(5, time.monotonic)) == "a\n\nb \ufffd"
 
 
 def run_main(argv, env=None):

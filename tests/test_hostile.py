@@ -227,6 +227,28 @@ def test_a_stdin_message_is_not_read_past_the_event_limit(pyz, eventbridge):
     assert "over 262144 bytes" in one_line(result) and eventbridge.requests == []
 
 
+def test_a_stdin_message_that_never_ends_is_refused_by_the_deadline(pyz, eventbridge):
+    # `server & ... | bosky --fail -`: the pipe stays open and silent; --timeout still holds.
+    env = base_env(AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, AWS_REGION="us-east-1",
+                   **ENV_KEYS)
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, pyz, "--fail", "-", "--instance-id", INSTANCE,
+                             "--timeout", "1"], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(b"half a message, and then nothing")
+        proc.stdin.flush()
+        proc.wait(timeout=30)
+        elapsed = time.monotonic() - started
+        err = proc.stderr.read().decode()
+    finally:
+        proc.stdin.close()
+        proc.kill()
+    assert proc.returncode == 2 and elapsed < 1 + SLACK, (err, elapsed)
+    assert "did not end within --timeout (1 s)" in err and err.count("\n") == 1, err
+    assert eventbridge.requests == []
+
+
 @pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/bin/unshare"),
                     reason="needs root and unshare for a private /etc/resolv.conf")
 def test_a_name_lookup_that_never_ends_is_abandoned_at_the_deadline(pyz, tmp_path, spool_dir):

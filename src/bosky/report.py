@@ -68,9 +68,10 @@ class Reporter(object):
             events.entry_size(entry)))
         return entry, target
 
-    def send(self, spec, dry_run=False, verbose=False):
-        """Send one event with its own deadline; returns the exit status (failures raise)."""
-        deadline = self.session.deadline()
+    def send(self, spec, dry_run=False, verbose=False, deadline=None):
+        """Send one event with its own deadline (or `deadline`); returns the exit status
+        (failures raise)."""
+        deadline = deadline or self.session.deadline()
         entry, target = self.build(spec, deadline)
         if dry_run:
             self.world.stdout.write(dry_run_document(target, [entry]) + "\n")

@@ -140,6 +140,28 @@ def read_regular_file(path, limit, extra_flags=0):
         return handle.read(limit)
 
 
+def read_input(stream, limit, deadline):
+    """Up to `limit` bytes of `stream` (standard input), read as they come until it ends,
+    the limit is reached or `deadline` runs out: then TimeoutError (a pipe nobody closes,
+    a background process holding it, must not hold bosky past its deadline)."""
+    try:
+        fd = stream.buffer.fileno()
+    except (AttributeError, OSError, ValueError):  # no descriptor: an in-memory stream
+        return stream.buffer.read(limit)
+    import select
+    pieces, size = [], 0
+    while size < limit:
+        ready, _, _ = select.select([fd], [], [], deadline.remaining())
+        if not ready:
+            raise TimeoutError("standard input did not end")
+        piece = os.read(fd, limit - size)
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    return b"".join(pieces)
+
+
 def read_text_file(path, limit=1024 * 1024):
     """A small text file's contents, or None when it is missing, unreadable or not a
     regular file."""

@@ -8,8 +8,6 @@ Only a 404 means there is no user data.  With --instance-id (off EC2) IMDS is
 not asked at all.  Parsing is uservars.py's.
 """
 
-import os
-
 from bosky import errors
 
 LIMIT = 64 * 1024  # EC2 allows 16 KB of user data; more is not the seed's key=value text
@@ -62,19 +60,12 @@ def _worth_asking_again(exc):
 
 
 def _read_stdin(stdin, deadline):
-    """Standard input up to LIMIT bytes, ending by the deadline (a pipe nobody closes)."""
-    import select
+    """Standard input up to LIMIT (+ 1, to see it is over) bytes, ending by the deadline."""
+    from bosky.system import read_input
     if stdin is None or not hasattr(stdin, "buffer"):
         raise errors.UsageError(reason="--user-data -: standard input is closed")
-    fd, pieces, size = stdin.buffer.fileno(), [], 0
-    while size <= LIMIT:
-        ready, _, _ = select.select([fd], [], [], deadline.remaining())
-        if not ready:
-            raise errors.LocalFileError(where="--user-data -", reason="standard input did not "
-                                        "end within --fetch-timeout; close it, or give a file")
-        piece = os.read(fd, LIMIT + 1 - size)
-        if not piece:
-            break
-        pieces.append(piece)
-        size += len(piece)
-    return b"".join(pieces)
+    try:
+        return read_input(stdin, LIMIT + 1, deadline)
+    except TimeoutError:
+        raise errors.LocalFileError(where="--user-data -", reason="standard input did not "
+                                    "end within --fetch-timeout; close it, or give a file")

@@ -112,16 +112,18 @@ def run(args, session):
     from bosky.report import EventSpec, Reporter
     exit_code = parse_exit_code(args.exit_code)
     status = events.sanitize_text(choose_status(args.statuses, exit_code))
-    message = events.sanitize_text(read_message(args.message, session.world.stdin))
+    deadline = session.deadline()  # reading a message from standard input counts too
+    message = events.sanitize_text(read_message(args.message, session.world.stdin, deadline))
     fields = {} if exit_code is None else {"ExitCode": exit_code}
     spec = EventSpec(status, message, fields)
     reporter = Reporter(session)
     hook = session.settings.complete_lifecycle
     if hook is None or args.dry_run:
-        return reporter.send(spec, dry_run=args.dry_run, verbose=args.verbose)
+        return reporter.send(spec, dry_run=args.dry_run, verbose=args.verbose,
+                             deadline=deadline)
     from bosky import hooks
     result = hooks.result_for_status(spec.status)  # refused before anything is sent
-    return send_then_complete(reporter, spec, result, verbose=args.verbose)
+    return send_then_complete(reporter, spec, result, verbose=args.verbose, deadline=deadline)
 
 
 def choose_status(statuses, exit_code=None):
@@ -136,9 +138,16 @@ def choose_status(statuses, exit_code=None):
     return chosen[0]
 
 
-def read_message(words, stdin):
+def read_message(words, stdin, deadline):
     if words == ["-"]:
-        data = stdin.buffer.read(MAX_STDIN_BYTES) if stdin is not None else b""
+        from bosky.system import read_input
+        try:
+            data = read_input(stdin, MAX_STDIN_BYTES, deadline) if stdin is not None else b""
+        except TimeoutError:
+            raise errors.UsageError(reason="the message on standard input did not end within "
+                                           "--timeout ({:g} s); close it (is a background "
+                                           "process holding it?), or give the message as an "
+                                           "argument".format(deadline.total))
         if len(data) >= MAX_STDIN_BYTES:  # stop reading: it cannot fit in an event anyway
             raise errors.ValidationError(reason="the message on standard input is over {} "
                                                 "bytes, EventBridge's limit for a whole "
@@ -165,7 +174,7 @@ def parse_exit_code(value):
     return code
 
 
-def send_then_complete(reporter, spec, result, verbose=False):
+def send_then_complete(reporter, spec, result, verbose=False, deadline=None):
     """Send the event, then complete the launch hook with `result`.
 
     The hook gates the instance whether or not the event got through, so an
@@ -175,7 +184,7 @@ def send_then_complete(reporter, spec, result, verbose=False):
     from bosky import hooks
     session, event_error = reporter.session, None
     try:
-        reporter.send(spec, verbose=verbose)
+        reporter.send(spec, verbose=verbose, deadline=deadline)
     except errors.BoskyError as exc:
         event_error = exc
     try:
