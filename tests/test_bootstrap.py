@@ -524,3 +524,20 @@ def test_a_bundle_declaring_more_than_the_cap_is_refused_before_it_is_read(world
     finally:
         server.stop()
     assert result.returncode == 1 and "Content-Length is over" in result.stderr.decode()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink"])
+def test_a_lock_file_of_the_wrong_kind_is_one_line_and_nothing_is_fetched(world, tmp_path,
+                                                                           kind):
+    """The lock beside --dir is opened the way the spool's is (system.hold_lock)."""
+    world["dir"].parent.mkdir(parents=True)
+    lock = world["dir"].parent / ".current.lock"
+    if kind == "fifo":
+        os.mkfifo(str(lock))
+    else:
+        lock.symlink_to(tmp_path / "elsewhere")
+    put_bundle(world)
+    result = bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz")
+    err = result.stderr.decode()
+    assert result.returncode == 1 and "cannot be used as a lock file" in err, err
+    assert str(lock) in err and world["s3"].requests == []

@@ -9,8 +9,6 @@ lock file beside --dir keeps a second bootstrap from running (or swapping)
 another bundle under the first.
 """
 
-import errno
-import fcntl
 import os
 import shutil
 import tempfile
@@ -89,21 +87,16 @@ def replace(fresh, target, note):
 def lock(target):
     """Hold `target`'s lock file for this process's bootstrap; the open file (keep it) or
     LocalFileError when another bootstrap holds it."""
+    from bosky.system import hold_lock
     parent, name = _parent_of(target), os.path.basename(os.path.abspath(target))
     path = os.path.join(parent, "." + name + ".lock")
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) |
-                     getattr(os, "O_CLOEXEC", 0), 0o600)
+        held = hold_lock(path, blocking=False)
     except OSError as exc:
-        raise errors.LocalFileError(where=path, reason="cannot be opened ({}); remove it"
-                                    .format(exc.strerror or exc))
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        os.close(fd)
-        if exc.errno in (errno.EAGAIN, errno.EACCES):
-            raise errors.LocalFileError(where="--dir " + target, reason=(
-                "another bosky bootstrap is running there (it holds {}); let it finish, or "
-                "use another --dir".format(path)))
-        raise
-    return os.fdopen(fd, "rb")
+        raise errors.LocalFileError(where=path, reason="cannot be used as a lock file ({}); "
+                                    "remove it".format(exc.strerror or exc))
+    if held is None:
+        raise errors.LocalFileError(where="--dir " + target, reason=(
+            "another bosky bootstrap is running there (it holds {}); let it finish, or "
+            "use another --dir".format(path)))
+    return held

@@ -13,8 +13,6 @@ told which.  A record of the wrong shape is moved to `bad/`; an entry
 EventBridge refused for good is moved to `rejected/` with the reason.
 """
 
-import errno
-import fcntl
 import json
 import os
 import stat
@@ -240,23 +238,13 @@ class Spool(object):
     def lock(self, blocking):
         """Hold the flush lock; returns the open file (close it to release) or None if busy."""
         self.check()
+        from bosky.system import hold_lock
         path = os.path.join(self.path, LOCK_FILE)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | _OPEN_FLAGS, 0o600)
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                os.close(fd)
-                raise OSError(errno.EINVAL, "not a regular file")
-        except OSError as exc:  # a link (ELOOP), a directory, a FIFO put there
+            return hold_lock(path, blocking)
+        except OSError as exc:
             raise errors.SpoolError(path=self.path, reason="its lock file {} cannot be used "
                                     "({}); remove it".format(path, exc.strerror or exc))
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                return None
-            raise
-        return os.fdopen(fd, "rb")
 
 
 def _remove_quietly(path):

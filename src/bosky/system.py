@@ -140,6 +140,27 @@ def read_regular_file(path, limit, extra_flags=0):
         return handle.read(limit)
 
 
+def hold_lock(path, blocking):
+    """An exclusive flock on the lock file at `path` (made if missing): the open file (close
+    it to release), or None when another process holds it and not `blocking`.  OSError for
+    a path that is no lock file: a link (ELOOP), a directory, a FIFO put there."""
+    import errno
+    import fcntl
+    import stat
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) |
+                 getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            return None
+        raise
+    return os.fdopen(fd, "rb")
+
+
 def read_input(stream, limit, deadline):
     """Up to `limit` bytes of `stream` (standard input), read as they come until it ends,
     the limit is reached or `deadline` runs out: then TimeoutError (a pipe nobody closes,
