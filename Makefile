@@ -20,11 +20,14 @@ FORCE:
 # records what 5.2.1 does not check; awscrt, the SDKs' own CRC32C/CRC64NVME (the oracle
 # for crc.py, and what moto needs to compute S3's default checksum right).
 # Installed for this user if missing.
+PINNED := cfn-lint==1.51.0 moto==5.2.1 awscrt==0.38.1
 TEST_TOOLS := pytest pytest-xdist python-hcl2 "cfn-lint==1.51.0" "moto[server]==5.2.1" \
-	"awscrt==0.27.6"
+	"awscrt==0.38.1"
 pytest:
 	@$(PYTHON) -c "import pytest, xdist, hcl2, cfnlint, flask, boto3, awscrt, moto; \
-	  assert moto.__version__ == '5.2.1'" >/dev/null 2>&1 || \
+	  import importlib.metadata as m; \
+	  assert all(m.version(p) == v for p, v in (s.split('==') for s in '$(PINNED)'.split()))" \
+	  >/dev/null 2>&1 || \
 	  $(PYTHON) -m pip install --quiet $(TEST_TOOLS) || \
 	  $(PYTHON) -m pip install --quiet --user --break-system-packages $(TEST_TOOLS)
 

@@ -45,6 +45,33 @@ def test_bad_command_line_values_exit_2(pyz, eventbridge, args, expected):
     assert eventbridge.requests == []
 
 
+SHA = "a" * 64
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["s3", "cp", "/nonexistent/src", "s3://b/k"], "cannot read /nonexistent/src"),
+    (["s3", "cp", "s3://b/k", "/nonexistent-dir/out"], "cannot write in /nonexistent-dir"),
+    (["bootstrap", "./x", "--entry", "../x"], "--entry '../x': a file name"),
+    (["bootstrap", "https://user:sekrit@example.com/b.tgz", "--sha256", SHA],
+     "'https://user:****@example.com/b.tgz' is not a URL bosky can fetch"),
+    (["bootstrap", "ftp://example.com/b.tgz"], "a bundle is s3://, https://, a local archive"),
+    (["bootstrap", "./x", "--var", "role=a\nb"], "the value of role from --var is over 4096 "
+                                                  "characters or holds a line break"),
+    (["bootstrap", "./x", "--var", "role=" + "a" * 4097], "the value of role from --var"),
+    (["watch", "--on-terminate", "true", "--on-terminate-sha256", SHA],
+     "--on-terminate-sha256 goes with an s3:// --on-terminate"),
+])
+def test_bad_transfer_bootstrap_and_watch_values_exit_2(pyz, eventbridge, tmp_path, args,
+                                                        expected):
+    if args[0] == "bootstrap":
+        args = args + ["--dir", str(tmp_path / "boot")]
+    instance = [] if args[0] == "s3" else ["--instance-id", INSTANCE]  # s3 cp needs none
+    result = bosky(pyz, eventbridge, args + instance + ["--timeout", "5"],
+                   AWS_ENDPOINT_URL_S3="http://127.0.0.1:9", **ENV_KEYS)
+    assert result.returncode == 2 and expected in one_line(result)
+    assert b"sekrit" not in result.stderr and not (tmp_path / "boot").exists()
+
+
 def test_an_unreadable_web_identity_token_file_is_named(pyz, eventbridge):
     result = bosky(pyz, eventbridge, ["x", "--instance-id", INSTANCE, "--timeout", "2"],
                    AWS_WEB_IDENTITY_TOKEN_FILE="/nonexistent/token",
@@ -195,13 +222,13 @@ def test_an_address_bosky_cannot_use_is_exit_2_naming_its_variable(pyz, eventbri
 
 def test_an_endpoint_url_with_bytes_that_are_not_utf8_is_exit_2_under_every_python(pyz):
     """With no locale (env -i), \xff reaches Python as a lone surrogate: 3.6 crashed on it."""
-    from test_compat import FOUND
+    from test_compat import OLDEST_AND_NEWEST
     env = {k.encode(): v.encode() for k, v in base_env(AWS_REGION="us-east-1",
                                                        **ENV_KEYS).items()}
     env[b"AWS_ENDPOINT_URL_EVENTBRIDGE"] = b"http://127.0.0.1:1/\xff"
-    for _, python in FOUND[:1] + FOUND[-1:]:
+    for python in OLDEST_AND_NEWEST:
         result = subprocess.run([python, pyz, "x", "--instance-id", INSTANCE], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
         assert result.returncode == 2, (python, result.stderr)
         assert b"invalid endpoint URL" in result.stderr and b"internal" not in result.stderr
 

@@ -392,6 +392,7 @@ def test_two_bootstraps_on_one_dir_never_run_each_others_bundle(world):
     deadline = time.monotonic() + 10
     while not (world["dir"] / "bundle-42" / "id").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert (world["dir"] / "bundle-42" / "id").exists(), "the first bootstrap never ran"
     second = bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz")
     out, err = first.communicate(timeout=30)
     assert first.returncode == 0 and out == b"A\n", err

@@ -156,6 +156,7 @@ def test_a_pyz_overwritten_in_place_while_it_runs_still_imports_and_spools(tmp_p
     deadline = time.monotonic() + 20
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert marker.exists(), "the step never started"
     with open(str(live), "r+b") as handle:  # same inode, other bytes, as curl -o does
         handle.truncate(0)
     out, err = process.communicate(timeout=60)

@@ -9,6 +9,7 @@ import io
 import os
 import re
 import subprocess
+import sys
 import tarfile
 
 import pytest
@@ -36,6 +37,11 @@ def interpreters():
 
 
 FOUND = interpreters()
+# The two ends of what bosky supports, where a difference between Pythons would show;
+# this test run's own Python where pyenv has none (never an empty list: a loop over it
+# must test something).
+OLDEST_AND_NEWEST = [path for _, path in (FOUND[:1] + FOUND[-1:] if len(FOUND) > 1 else
+                                          FOUND)] or [sys.executable]
 
 
 @pytest.mark.parametrize("version,python", FOUND or [pytest.param(

@@ -228,6 +228,7 @@ def test_sigterm_ends_the_watch_cleanly(pyz, asg, eventbridge, imds_server):
     while not any(r.path.endswith(TARGET_STATE) for r in imds_server.requests) and \
             time.monotonic() < deadline:
         time.sleep(0.05)
+    assert any(r.path.endswith(TARGET_STATE) for r in imds_server.requests), "never polled"
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)
     assert proc.returncode == 0 and eventbridge.requests == [] and asg.calls == []

@@ -81,11 +81,11 @@ def test_a_certificate_for_another_name_fails_at_once_under_every_python(pyz, tl
                                                                           certificates):
     """The certificate is for 127.0.0.1, the URL says localhost.  3.6 raised the mismatch as
     a ValueError, which read as an unreadable reply and was retried until the deadline."""
-    from test_compat import FOUND
+    from test_compat import OLDEST_AND_NEWEST
     url = tls_bridge.url.replace("127.0.0.1", "localhost")
     env = base_env(**dict(ENV_KEYS, AWS_ENDPOINT_URL_EVENTBRIDGE=url, AWS_REGION="us-east-1",
                           AWS_CA_BUNDLE=certificates["ca.pem"]))
-    for _, python in FOUND[:1] + FOUND[-1:]:
+    for python in OLDEST_AND_NEWEST:
         result = run_pyz(pyz, ["--pass", "tls", "--instance-id", INSTANCE, "--timeout", "10"],
                          env, python=python)
         assert result.returncode == 1, (python, result.stderr)
