@@ -68,6 +68,13 @@ def run_pyz(pyz_path, args, env, python=None, stdin_text=None, timeout=60):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
 
 
+def one_line(result):
+    """bosky's stderr, asserted to be the one line (no traceback) every failure must be."""
+    text = result.stderr.decode("utf-8")
+    assert text.count("\n") == 1 and "Traceback" not in text, text
+    return text
+
+
 def make_session(env=None, **flags):
     """A real Session in this process, as cli.main builds one (no config files read)."""
     import io

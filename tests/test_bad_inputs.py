@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import standins
-from conftest import base_env, run_pyz
+from conftest import base_env, one_line, run_pyz
 from test_e2e import ENV_KEYS, INSTANCE
 
 from bosky import credentials, errors
@@ -21,12 +21,6 @@ def bosky(pyz, eventbridge, args, **env):
     merged = dict(AWS_ENDPOINT_URL_EVENTBRIDGE=eventbridge.url, AWS_REGION="us-east-1")
     merged.update(env)
     return run_pyz(pyz, list(args), base_env(**merged))
-
-
-def one_line(result):
-    text = result.stderr.decode()
-    assert text.count("\n") == 1 and "Traceback" not in text, text
-    return text
 
 
 @pytest.mark.parametrize("args,expected", [

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from conftest import base_env, run_pyz
-from test_e2e import ENV_KEYS, INSTANCE, stderr_line
+from conftest import base_env, one_line, run_pyz
+from test_e2e import ENV_KEYS, INSTANCE
 
 from bosky import spool as spool_module
 
@@ -67,7 +67,7 @@ def test_client_error_is_not_retried(pyz, eventbridge):
     eventbridge.error_type, eventbridge.error_message = "ValidationException", "bad bus"
     result = emit(pyz, eventbridge, "x")
     assert result.returncode == 1 and len(eventbridge.requests) == 1
-    assert "ValidationException: bad bus" in stderr_line(result)
+    assert "ValidationException: bad bus" in one_line(result)
 
 
 @pytest.mark.parametrize("how", [["--max-attempts", "2"], []])
@@ -76,7 +76,7 @@ def test_max_attempts_caps_the_retries(pyz, eventbridge, spool_dir, how):
     result = emit(pyz, eventbridge, "x", *how, **({} if how else {"AWS_MAX_ATTEMPTS": "2"}))
     assert result.returncode == 75
     assert len(eventbridge.requests) == 2
-    assert "after 2 attempt(s)" in stderr_line(result)
+    assert "after 2 attempt(s)" in one_line(result)
 
 
 @pytest.mark.parametrize("offset", [600.0, -900.0])
@@ -141,7 +141,7 @@ def test_flush_moves_a_rejected_entry_aside_with_its_reason(pyz, eventbridge, sp
     eventbridge.entry_error = ("MalformedDetail", "Detail is malformed.")
     result = flush(pyz, eventbridge)
     assert result.returncode == 1
-    assert "rejected 1 spooled event" in stderr_line(result)
+    assert "rejected 1 spooled event" in one_line(result)
     rejected = os.path.join(spool_dir, "rejected")
     [reason] = [n for n in os.listdir(rejected) if n.endswith(".reason")]
     with open(os.path.join(rejected, reason)) as handle:
@@ -171,7 +171,7 @@ def test_flush_keeps_events_when_access_is_denied(pyz, eventbridge, spool_dir):
     spool_records(spool_dir, 2, eventbridge)
     eventbridge.mode = "error"
     result = flush(pyz, eventbridge)
-    assert result.returncode == 1 and "AccessDeniedException" in stderr_line(result)
+    assert result.returncode == 1 and "AccessDeniedException" in one_line(result)
     assert len(spool_module.Spool(spool_dir, os.geteuid()).records()) == 2
 
 
@@ -180,7 +180,7 @@ def test_flush_out_of_time_exits_75_and_keeps_events(pyz, eventbridge, spool_dir
     eventbridge.mode = "reset"
     result = flush(pyz, eventbridge, "--timeout", "1")
     assert result.returncode == 75
-    assert "2 event(s) are still spooled" in stderr_line(result)
+    assert "2 event(s) are still spooled" in one_line(result)
 
 
 def test_flush_of_an_empty_spool_sends_nothing(pyz, eventbridge):
@@ -226,5 +226,5 @@ def test_a_spool_that_cannot_be_written_still_says_why_delivery_failed(pyz, even
     eventbridge.mode = "reset"
     result = emit(pyz, eventbridge, "--fail", "x", "--timeout", "0.3")
     assert result.returncode == 1
-    line = stderr_line(result)
+    line = one_line(result)
     assert "is not a directory" in line and "not delivered" in line and "no reply" in line

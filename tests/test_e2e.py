@@ -11,7 +11,7 @@ import re
 import pytest
 
 import standins
-from conftest import base_env, run_pyz
+from conftest import base_env, one_line, run_pyz
 
 INSTANCE = "i-0123456789abcdef0"
 ENV_KEYS = {"AWS_ACCESS_KEY_ID": standins.TEST_KEY_ID,
@@ -34,12 +34,6 @@ def received_detail(eventbridge):
     detail = dict(eventbridge.accepted[0]["detail"])
     assert UUID4.match(detail.pop("EventUuid"))
     return detail
-
-
-def stderr_line(result):
-    text = result.stderr.decode("utf-8")
-    assert text.count("\n") == 1 and "Traceback" not in text, text
-    return text
 
 
 # -- delivered ----------------------------------------------------------------
@@ -185,7 +179,7 @@ def test_entry_rejected_for_good_fails_at_once_with_its_code(pyz, eventbridge):
     eventbridge.entry_error = ("NotAuthorizedForSourceException", "Not authorized for source")
     result = send(pyz, eventbridge, ["--fail", "x", "--instance-id", INSTANCE])
     assert result.returncode == 1
-    line = stderr_line(result)
+    line = one_line(result)
     assert "NotAuthorizedForSourceException" in line and "--project" in line
     assert len(eventbridge.requests) == 1
 
@@ -194,7 +188,7 @@ def test_error_reply_is_reported_with_code_and_hint(pyz, eventbridge):
     eventbridge.mode = "error"
     result = send(pyz, eventbridge, ["x", "--instance-id", INSTANCE])
     assert result.returncode == 1
-    line = stderr_line(result)
+    line = one_line(result)
     assert "AccessDeniedException" in line and "bosky --permissions" in line
     assert re.search(r"\(request id [0-9a-f-]{36}\)", line)
     assert len(eventbridge.requests) == 1  # a client error is not retried
@@ -204,7 +198,7 @@ def test_wrong_secret_is_rejected_by_signature_check(pyz, eventbridge):
     result = send(pyz, eventbridge, ["x", "--instance-id", INSTANCE],
                   AWS_SECRET_ACCESS_KEY="not-the-secret")
     assert result.returncode == 1
-    assert "InvalidSignatureException" in stderr_line(result)
+    assert "InvalidSignatureException" in one_line(result)
     assert eventbridge.accepted == []
 
 
@@ -220,7 +214,7 @@ def test_transient_failure_until_the_deadline_is_spooled(pyz, eventbridge, spool
     result = send(pyz, eventbridge, ["--fail", "x", "--instance-id", INSTANCE,
                                      "--timeout", "1.5"])
     assert result.returncode == 75, result.stderr
-    line = stderr_line(result)
+    line = one_line(result)
     assert line.startswith("bosky: spooled: ") and expected in line and spool_dir in line
     [name] = os.listdir(spool_dir)
     with open(os.path.join(spool_dir, name)) as handle:
@@ -234,7 +228,7 @@ def test_no_spool_makes_an_undelivered_event_exit_1(pyz, eventbridge, spool_dir)
     result = send(pyz, eventbridge, ["x", "--instance-id", INSTANCE, "--timeout", "1",
                                      "--no-spool"])
     assert result.returncode == 1
-    assert "not spooled (--no-spool)" in stderr_line(result)
+    assert "not spooled (--no-spool)" in one_line(result)
     assert not os.path.exists(spool_dir)
 
 
@@ -243,7 +237,7 @@ def test_no_fail_exits_0_but_still_spools_and_says_so(pyz, eventbridge, spool_di
     result = send(pyz, eventbridge, ["x", "--instance-id", INSTANCE, "--timeout", "1",
                                      "--no-fail"])
     assert result.returncode == 0
-    assert "bosky: spooled:" in stderr_line(result)
+    assert "bosky: spooled:" in one_line(result)
     assert len(os.listdir(spool_dir)) == 1
 
 
@@ -252,7 +246,7 @@ def test_unreachable_endpoint_names_the_url(pyz):
     result = run_pyz(pyz, ["x", "--instance-id", INSTANCE, "--no-spool", "--timeout", "1"],
                      base_env(**env))
     assert result.returncode == 1
-    line = stderr_line(result)
+    line = one_line(result)
     assert "cannot connect" in line and "127.0.0.1:9" in line
 
 
@@ -261,28 +255,28 @@ def test_no_credentials_anywhere_says_how_to_fix(pyz, eventbridge, imds_server):
     result = send(pyz, eventbridge, ["x"], imds_url=imds_server.url, AWS_ACCESS_KEY_ID=None,
                   AWS_SECRET_ACCESS_KEY=None)
     assert result.returncode == 1
-    line = stderr_line(result)
+    line = one_line(result)
     assert "no AWS credentials" in line and "instance profile" in line
 
 
 def test_off_ec2_without_instance_id_says_to_pass_it(pyz, eventbridge):
     result = send(pyz, eventbridge, ["x"])  # IMDS address answers nothing
     assert result.returncode == 1
-    assert "--instance-id" in stderr_line(result)
+    assert "--instance-id" in one_line(result)
 
 
 def test_imds_disabled_by_env_says_to_pass_instance_id(pyz, eventbridge, imds_server):
     result = send(pyz, eventbridge, ["x"], imds_url=imds_server.url,
                   AWS_EC2_METADATA_DISABLED="true")
     assert result.returncode == 1
-    assert "AWS_EC2_METADATA_DISABLED" in stderr_line(result)
+    assert "AWS_EC2_METADATA_DISABLED" in one_line(result)
     assert imds_server.requests == []
 
 
 def test_no_region_anywhere_is_explained(pyz, eventbridge):
     result = send(pyz, eventbridge, ["x", "--instance-id", INSTANCE], AWS_REGION=None)
     assert result.returncode == 1
-    assert "--region" in stderr_line(result)
+    assert "--region" in one_line(result)
 
 
 # -- bad input: exit 2, nothing sent ------------------------------------------
@@ -310,14 +304,14 @@ def test_bad_input_exits_2_and_sends_nothing(pyz, eventbridge, args, expected):
         args = args + ["--instance-id", INSTANCE]
     result = send(pyz, eventbridge, args)
     assert result.returncode == 2
-    assert expected in stderr_line(result)
+    assert expected in one_line(result)
     assert eventbridge.requests == []
 
 
 def test_oversized_event_is_refused_with_both_sizes(pyz, eventbridge):
     result = send(pyz, eventbridge, ["-", "--instance-id", INSTANCE], stdin_text="x" * 262144)
     assert result.returncode == 2
-    line = stderr_line(result)
+    line = one_line(result)
     assert "262144 bytes" in line and "is 262" in line
     assert eventbridge.requests == []
 
@@ -325,7 +319,7 @@ def test_oversized_event_is_refused_with_both_sizes(pyz, eventbridge):
 def test_partial_environment_credentials_are_an_error(pyz, eventbridge):
     result = send(pyz, eventbridge, ["x", "--instance-id", INSTANCE], AWS_SECRET_ACCESS_KEY=None)
     assert result.returncode == 2
-    assert "AWS_SECRET_ACCESS_KEY" in stderr_line(result)
+    assert "AWS_SECRET_ACCESS_KEY" in one_line(result)
 
 
 def test_unknown_config_key_names_the_line(pyz, eventbridge, tmp_path):
@@ -333,7 +327,7 @@ def test_unknown_config_key_names_the_line(pyz, eventbridge, tmp_path):
     path.write_text("projcet = typo\n")
     result = send(pyz, eventbridge, ["x", "--instance-id", INSTANCE, "--config", str(path)])
     assert result.returncode == 2
-    assert "line 1: unknown key 'projcet'" in stderr_line(result)
+    assert "line 1: unknown key 'projcet'" in one_line(result)
 
 
 # -- modes that send nothing ---------------------------------------------------

@@ -16,8 +16,7 @@ import time
 
 import pytest
 
-import standins
-from conftest import base_env, run_pyz
+from conftest import base_env, one_line
 from standins.hostile import HostileServer, forever, then
 from test_compat import FOUND
 from test_e2e import ENV_KEYS, INSTANCE
@@ -69,12 +68,6 @@ def measured(pyz, args, env, python=None, timeout=60):
     head, _, rss = err.rpartition("\nMAXRSS ")
     result.stderr = head.encode("utf-8")  # bosky's own stderr, the helper's line taken off
     return result, elapsed, int(rss) / 1024.0
-
-
-def one_line(result):
-    text = result.stderr.decode()
-    assert text.count("\n") == 1 and "Traceback" not in text, text
-    return text
 
 
 def spooled(spool_dir):

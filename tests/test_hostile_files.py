@@ -10,17 +10,14 @@ would be the problem.
 
 import json
 import os
-import subprocess
-import sys
-import threading
 import time
 
 import pytest
 
 import standins
-from conftest import base_env, run_pyz
+from conftest import base_env, one_line, run_pyz
 from test_e2e import ENV_KEYS, INSTANCE
-from test_hostile import SLACK, one_line, spooled
+from test_hostile import SLACK, spooled
 
 EMIT = ["--fail", "x", "--instance-id", INSTANCE, "--timeout", "2"]
 

@@ -23,7 +23,7 @@ except ImportError as exc:  # pragma: no cover - depends on the machine
     pytest.skip("moto oracle tests need moto[server] and boto3 ({})".format(exc),
                 allow_module_level=True)
 
-from conftest import base_env  # noqa: E402
+from conftest import base_env, one_line  # noqa: E402
 from standins.moto_server import MotoServer  # noqa: E402
 
 MIB = 1024 * 1024
@@ -57,12 +57,6 @@ def cp(pyz, moto, keys, *args, stdin_bytes=None):
     return subprocess.run([sys.executable, pyz, "s3", "cp"] + list(args), env=env,
                           input=stdin_bytes, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           timeout=180)
-
-
-def one_line(result):
-    text = result.stderr.decode()
-    assert text.count("\n") == 1 and "Traceback" not in text, text
-    return text
 
 
 @pytest.mark.parametrize("bucket", BUCKETS)

@@ -6,8 +6,8 @@ import shutil
 import pytest
 
 import standins
-from conftest import base_env, run_pyz
-from test_e2e import ENV_KEYS, INSTANCE, stderr_line
+from conftest import base_env, one_line, run_pyz
+from test_e2e import ENV_KEYS, INSTANCE
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
@@ -72,7 +72,7 @@ def test_a_ca_only_in_the_ca_file_is_still_trusted(pyz, tls_bridge, certificates
 def test_untrusted_certificate_fails_at_once_and_names_the_fix(pyz, tls_bridge):
     result = send(pyz, tls_bridge, "--timeout", "10")
     assert result.returncode == 1
-    line = stderr_line(result)
+    line = one_line(result)
     assert "certificate verification failed" in line and "AWS_CA_BUNDLE" in line
     assert tls_bridge.accepted == []  # and it was not retried until the deadline
 
@@ -89,13 +89,13 @@ def test_a_certificate_for_another_name_fails_at_once_under_every_python(pyz, tl
         result = run_pyz(pyz, ["--pass", "tls", "--instance-id", INSTANCE, "--timeout", "10"],
                          env, python=python)
         assert result.returncode == 1, (python, result.stderr)
-        assert "certificate verification failed" in stderr_line(result), python
+        assert "certificate verification failed" in one_line(result), python
     assert tls_bridge.accepted == []
 
 
 def test_a_missing_ca_bundle_file_is_a_usage_error(pyz, tls_bridge):
     result = send(pyz, tls_bridge, AWS_CA_BUNDLE="/nonexistent/ca.pem")
-    assert result.returncode == 2 and "/nonexistent/ca.pem" in stderr_line(result)
+    assert result.returncode == 2 and "/nonexistent/ca.pem" in one_line(result)
 
 
 def test_a_dead_proxy_fails_aws_calls_but_imds_goes_direct(pyz, eventbridge, imds_server):
@@ -104,7 +104,7 @@ def test_a_dead_proxy_fails_aws_calls_but_imds_goes_direct(pyz, eventbridge, imd
     env.pop("NO_PROXY")
     result = run_pyz(pyz, ["--pass", "proxied", "--no-spool", "--timeout", "1"], env)
     assert result.returncode == 1
-    assert "through the proxy http://127.0.0.1:9" in stderr_line(result)
+    assert "through the proxy http://127.0.0.1:9" in one_line(result)
     assert any("identity" in r.path for r in imds_server.requests)  # IMDS answered directly
     assert eventbridge.requests == []
 
@@ -121,7 +121,7 @@ def test_container_credentials_never_go_through_the_proxy(pyz, eventbridge):
     finally:
         container.stop()
     assert len(container.requests) >= 1  # reached directly...
-    assert "through the proxy http://127.0.0.1:9" in stderr_line(result)  # ...EventBridge not
+    assert "through the proxy http://127.0.0.1:9" in one_line(result)  # ...EventBridge not
 
 
 def test_https_goes_through_a_connect_proxy_with_basic_auth(pyz, tls_bridge, certificates):
@@ -152,7 +152,7 @@ def test_a_proxy_that_refuses_the_tunnel_is_named(pyz, tls_bridge, certificates)
     finally:
         proxy.stop()
     assert result.returncode == 1
-    line = stderr_line(result)
+    line = one_line(result)
     assert "through the proxy " + proxy.url in line and "407" in line
 
 

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from conftest import run_pyz
+from conftest import one_line, run_pyz
 from test_delivery import emit, env_for, flush, messages, spool_records
-from test_e2e import INSTANCE, stderr_line
+from test_e2e import INSTANCE
 
 from bosky import spool as spool_module
 
@@ -80,7 +80,7 @@ def test_a_record_for_a_bus_that_is_gone_is_rejected_and_newer_ones_still_go(
     spool_records(spool_dir, 3, eventbridge, first=1)
     result = flush(pyz, eventbridge)
     assert result.returncode == 1
-    assert "ResourceNotFoundException" in stderr_line(result)
+    assert "ResourceNotFoundException" in one_line(result)
     assert messages(eventbridge) == ["spooled 1", "spooled 2", "spooled 3"]
     rejected = os.path.join(spool_dir, "rejected")
     with open(os.path.join(rejected, "00000000000000000000-0000001-gone.json.reason")) as note:
@@ -164,9 +164,9 @@ def test_a_spool_whose_parent_someone_else_controls_is_refused(pyz, eventbridge,
     eventbridge.mode = "reset"
     emitted = emit(pyz, eventbridge, "x", "--timeout", "0.3", BOSKY_SPOOL_DIR=spool_dir)
     assert emitted.returncode == 1 and "another user could move the spool away" in \
-        stderr_line(emitted)
+        one_line(emitted)
     flushed = flush(pyz, eventbridge, BOSKY_SPOOL_DIR=spool_dir)
-    assert flushed.returncode == 1 and str(parent) in stderr_line(flushed)  # not "0 spooled"
+    assert flushed.returncode == 1 and str(parent) in one_line(flushed)  # not "0 spooled"
     assert not os.path.exists(spool_dir)
 
 
@@ -192,7 +192,7 @@ def test_a_failed_write_leaves_no_temporary_file(pyz, eventbridge, spool_dir):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             preexec_fn=small_files)
     assert result.returncode == 1, result.stderr
-    assert "File too large" in stderr_line(result)
+    assert "File too large" in one_line(result)
     assert os.listdir(spool_dir) == []
 
 

@@ -5,7 +5,6 @@ verifier; redirects, cuts, throttling, skew, multipart failures)."""
 import base64
 import datetime
 import hashlib
-import json
 import os
 import random
 import stat
@@ -16,7 +15,7 @@ import time
 import pytest
 
 import standins
-from conftest import base_env, run_pyz
+from conftest import base_env, one_line
 from test_e2e import ENV_KEYS
 
 from bosky import errors
@@ -165,12 +164,6 @@ def cp(pyz, server, *args, stdin_bytes=None, **env):
 def put(server, key, data, bucket="my-bucket"):
     server.objects[(bucket, key)] = data
     server.checksums[(bucket, key)] = base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
-def one_line(result):
-    text = result.stderr.decode()
-    assert text.count("\n") == 1 and "Traceback" not in text, text
-    return text
 
 
 def test_a_download_lands_whole_with_mode_0600(pyz, bucket_server, tmp_path):

@@ -18,7 +18,8 @@ import time
 import pytest
 
 import standins
-from test_s3 import cp, one_line, put
+from conftest import one_line
+from test_s3 import cp, put
 
 SLACK = 1.5
 

@@ -1,6 +1,5 @@
 """One session per process: what a run learns once, it keeps for every event it sends."""
 
-import os
 import time
 
 import standins

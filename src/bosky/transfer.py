@@ -10,7 +10,6 @@ renamed into place (or copied to standard output, a FIFO, a device).
 """
 
 import hashlib
-import os
 import zlib
 
 from bosky import crc, errors

@@ -13,7 +13,7 @@ from .base import CONTENT_TYPE, ROLE_NAME, TEST_KEY_ID, TEST_SECRET, StandIn  # 
 from .eventbridge import EventBridgeStandIn, verify_sigv4  # noqa: F401
 from .proxy import ConnectProxy  # noqa: F401
 from .raw import RawReplyServer  # noqa: F401
-from .s3 import S3StandIn, verify_s3  # noqa: F401
+from .s3 import S3StandIn  # noqa: F401
 from .tls import hashed_directory, make_certificates  # noqa: F401
 from .imds import ImdsStandIn, identity_document  # noqa: F401
 from .sts import (ROLE_KEY_ID, ROLE_SECRET, ROLE_TOKEN, ContainerStandIn,  # noqa: F401
