@@ -108,7 +108,7 @@ class Bucket(object):
                 return Response(reply.status, reply.reason, reply.headers,
                                 reply.read_all(MAX_REPLY_BYTES))
         with reply:
-            error_body = reply.read_up_to(64 * 1024) if method != "HEAD" else b""
+            error_body = reply.read_up_to(64 * 1024)
         code, message, request_id, region = s3.parse_error(error_body, reply.status,
                                                            reply.reason, reply.headers)
         if may_move and reply.status in s3.REDIRECT_STATUSES and region and \

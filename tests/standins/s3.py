@@ -80,6 +80,7 @@ class S3StandIn(StandIn):
         # lie(request, (status, headers, body)) -> (status, headers, body): a lying S3,
         # a proxy that ignores If-Match, a reply no S3 would send.
         self.lie = None
+        self.meta = None           # the last PutObject's Content-Type and SSE
         self._lock = threading.Lock()
 
     def now(self):
@@ -182,8 +183,7 @@ class S3StandIn(StandIn):
     def _post(self, request, bucket, key, params):
         if "uploads" in params:
             upload_id = "up-" + uuid.uuid4().hex
-            self.uploads[upload_id] = {"bucket": bucket, "key": key, "parts": {},
-                                       "algorithm": request.header("x-amz-checksum-algorithm")}
+            self.uploads[upload_id] = {"bucket": bucket, "key": key, "parts": {}}
             body = ('<InitiateMultipartUploadResult xmlns="{}"><Bucket>{}</Bucket><Key>{}</Key>'
                     "<UploadId>{}</UploadId></InitiateMultipartUploadResult>").format(
                         NS, bucket, key, upload_id)
