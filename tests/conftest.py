@@ -1,6 +1,7 @@
 """Shared fixtures: import paths, loopback stand-ins, the built .pyz, a clean env."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -20,6 +21,10 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 # Each test gets its own spool directory (base_env points BOSKY_SPOOL_DIR at it), so no
 # test writes to /var/spool/bosky or sends another test's leftovers.
 CURRENT = {"spool": None}
+
+
+# Seconds over its deadline a run through the .pyz may take: the brief's one, plus start-up.
+SLACK = 1.5
 
 
 @pytest.fixture(autouse=True)
@@ -43,9 +48,35 @@ def eventbridge():
     server.stop()
 
 
+@pytest.fixture
+def bucket_server():
+    """The loopback S3 stand-in."""
+    server = standins.S3StandIn().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory):
+    """A throwaway CA and a certificate it signed for 127.0.0.1."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs openssl")
+    return standins.make_certificates(str(tmp_path_factory.mktemp("tls")))
+
+
+@pytest.fixture
+def tls_bridge(certificates):
+    """The EventBridge stand-in over HTTPS, its certificate signed by `certificates`' CA."""
+    server = standins.EventBridgeStandIn(
+        tls=(certificates["server.pem"], certificates["server.key"])).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def pyz(tmp_path_factory):
-    """dist/bosky.pyz built once per session, into a temporary directory."""
+    """dist/bosky.pyz built once per test process (each pytest-xdist worker builds its own),
+    into a temporary directory."""
     output = str(tmp_path_factory.mktemp("dist") / "bosky.pyz")
     subprocess.check_call([sys.executable, os.path.join(ROOT, "build_pyz.py"),
                            "--output", output], stdout=subprocess.DEVNULL)

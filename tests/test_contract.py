@@ -94,23 +94,11 @@ NOT_FOR_A_PLAIN_EMIT = ("xml.etree.ElementTree", "configparser", "subprocess", "
                             ("threading",) if sys.version_info >= (3, 9) else ())
 
 
-@pytest.fixture(scope="module")
-def tls_eventbridge(tmp_path_factory):
-    import shutil
-    import standins
-    if shutil.which("openssl") is None:
-        pytest.skip("needs openssl")
-    tls = standins.make_certificates(str(tmp_path_factory.mktemp("tls")))
-    server = standins.EventBridgeStandIn(tls=(tls["server.pem"], tls["server.key"])).start()
-    server.ca = tls["ca.pem"]
-    yield server
-    server.stop()
-
-
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_a_plain_emit_loads_only_what_it_uses(pyz, scheme, request):
+    # The HTTPS fixtures only for HTTPS: without openssl, the HTTP case still runs.
     import standins
-    bridge = request.getfixturevalue("eventbridge" if scheme == "http" else "tls_eventbridge")
+    bridge = request.getfixturevalue("eventbridge" if scheme == "http" else "tls_bridge")
     unwanted = tuple(m for m in NOT_FOR_A_PLAIN_EMIT if scheme == "http" or
                      m != "encodings.idna" or sys.version_info >= (3, 7))
     # Only what bosky loads counts: -S keeps site's .pth files from loading any first.
@@ -122,7 +110,7 @@ def test_a_plain_emit_loads_only_what_it_uses(pyz, scheme, request):
                AWS_SECRET_ACCESS_KEY=standins.TEST_SECRET, AWS_REGION="us-east-1",
                AWS_ENDPOINT_URL_EVENTBRIDGE=bridge.url, HOME="/nonexistent")
     if scheme == "https":
-        env["AWS_CA_BUNDLE"] = bridge.ca
+        env["AWS_CA_BUNDLE"] = request.getfixturevalue("certificates")["ca.pem"]
     out = subprocess.check_output([sys.executable, "-S", "-c", probe, pyz, "--pass", "x",
                                    "--instance-id", "i-0123456789abcdef0"], env=env)
     assert out.decode().split() == ["0"]  # exit 0, and nothing from the list loaded

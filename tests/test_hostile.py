@@ -16,12 +16,11 @@ import time
 
 import pytest
 
-from conftest import base_env, one_line
+from conftest import SLACK, base_env, one_line
 from standins.hostile import HostileServer, forever, then
 from test_compat import FOUND
 from test_e2e import ENV_KEYS, INSTANCE
 
-SLACK = 1.5  # seconds over the deadline a run may take: the brief's one, plus start-up
 HEAD_OK = b"HTTP/1.1 200 OK\r\n"
 MEASURE = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
            "sys.stderr.write('\\nMAXRSS %d\\n' % resource.getrusage("

@@ -15,9 +15,9 @@ import time
 import pytest
 
 import standins
-from conftest import base_env, one_line, run_pyz
+from conftest import SLACK, base_env, one_line, run_pyz
 from test_e2e import ENV_KEYS, INSTANCE
-from test_hostile import SLACK, spooled
+from test_hostile import spooled
 
 EMIT = ["--fail", "x", "--instance-id", INSTANCE, "--timeout", "2"]
 

@@ -11,20 +11,6 @@ from test_e2e import ENV_KEYS, INSTANCE
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory):
-    """A throwaway CA and a certificate it signed for 127.0.0.1."""
-    return standins.make_certificates(str(tmp_path_factory.mktemp("tls")))
-
-
-@pytest.fixture
-def tls_bridge(certificates):
-    server = standins.EventBridgeStandIn(
-        tls=(certificates["server.pem"], certificates["server.key"])).start()
-    yield server
-    server.stop()
-
-
 def send(pyz, bridge, *args, **env):
     merged = dict(ENV_KEYS, AWS_ENDPOINT_URL_EVENTBRIDGE=bridge.url, AWS_REGION="us-east-1")
     merged.update(env)

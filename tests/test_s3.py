@@ -14,7 +14,6 @@ import time
 
 import pytest
 
-import standins
 from conftest import base_env, one_line
 from test_e2e import ENV_KEYS
 
@@ -141,13 +140,6 @@ def test_parts_are_8_mib_raised_to_stay_within_ten_thousand(size, part):
 
 
 # -- through the .pyz, against the stand-in ------------------------------------------
-
-@pytest.fixture
-def bucket_server():
-    server = standins.S3StandIn().start()
-    yield server
-    server.stop()
-
 
 def env_for(server, **extra):
     merged = dict(ENV_KEYS, AWS_ENDPOINT_URL_S3=server.url, AWS_REGION="us-east-1")

@@ -17,18 +17,9 @@ import time
 
 import pytest
 
-import standins
-from conftest import one_line
+from conftest import SLACK, one_line
 from test_s3 import cp, put
 
-SLACK = 1.5
-
-
-@pytest.fixture
-def bucket_server():
-    server = standins.S3StandIn().start()
-    yield server
-    server.stop()
 
 
 def region_of(request):
