@@ -99,6 +99,16 @@ def run_pyz(pyz_path, args, env, python=None, stdin_text=None, timeout=60):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
 
 
+def wait_until(condition, what, seconds=30.0, step=0.05):
+    """Poll `condition()` until it is true; fail naming `what` if it never is (a loaded CI
+    machine gets `seconds`; a test never goes on as if it had happened)."""
+    import time
+    give_up = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < give_up, "waited {:g} s: {}".format(seconds, what)
+        time.sleep(step)
+
+
 def one_line(result):
     """bosky's stderr, asserted to be the one line (no traceback) every failure must be."""
     text = result.stderr.decode("utf-8")

@@ -12,7 +12,7 @@ import tarfile
 import pytest
 
 import standins
-from conftest import base_env, one_line
+from conftest import base_env, one_line, wait_until
 
 INSTANCE = "i-0123456789abcdef0"
 SEED_USER_DATA = "# the seed's user data\nenvironment=prod\nrole=memcached\n\ncontext=b\n"
@@ -379,11 +379,7 @@ def test_two_bootstraps_on_one_dir_never_run_each_others_bundle(world):
                                           AWS_ENDPOINT_URL_EVENTBRIDGE=world["eventbridge"].url,
                                           AWS_ENDPOINT_URL_S3=world["s3"].url),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    import time
-    deadline = time.monotonic() + 10
-    while not (world["dir"] / "bundle-42" / "id").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert (world["dir"] / "bundle-42" / "id").exists(), "the first bootstrap never ran"
+    wait_until((world["dir"] / "bundle-42" / "id").exists, "the first bootstrap to run")
     second = bootstrap(world, "s3://boot-bucket/builds/app-42.tar.gz")
     out, err = first.communicate(timeout=30)
     assert first.returncode == 0 and out == b"A\n", err

@@ -4,12 +4,11 @@ import os
 import stat
 import subprocess
 import sys
-import time
 import zipfile
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, wait_until
 
 
 def build(output, **env):
@@ -153,10 +152,7 @@ def test_a_pyz_overwritten_in_place_while_it_runs_still_imports_and_spools(tmp_p
                                 "--instance-id", "i-0123456789abcdef0", "--", "sh", "-c",
                                 "touch {}; sleep 2".format(marker)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 20
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert marker.exists(), "the step never started"
+    wait_until(marker.exists, "the step to start")
     with open(str(live), "r+b") as handle:  # same inode, other bytes, as curl -o does
         handle.truncate(0)
     out, err = process.communicate(timeout=60)

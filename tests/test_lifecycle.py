@@ -4,12 +4,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
 import standins
-from conftest import base_env, run_pyz
+from conftest import base_env, run_pyz, wait_until
 from test_e2e import ENV_KEYS, INSTANCE
 
 TARGET_STATE = "/latest/meta-data/autoscaling/target-lifecycle-state"
@@ -224,11 +223,9 @@ def test_watch_survives_token_expiry_and_imds_hiccups(pyz, asg, eventbridge):
 
 def test_sigterm_ends_the_watch_cleanly(pyz, asg, eventbridge, imds_server):
     proc = start_watch(pyz, asg, eventbridge, imds_server)
-    deadline = time.monotonic() + 30  # watching (its handlers set) once it has polled IMDS
-    while not any(r.path.endswith(TARGET_STATE) for r in imds_server.requests) and \
-            time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert any(r.path.endswith(TARGET_STATE) for r in imds_server.requests), "never polled"
+    # Watching (its handlers set) once it has polled IMDS.
+    wait_until(lambda: any(r.path.endswith(TARGET_STATE) for r in imds_server.requests),
+               "the watch's first poll")
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)
     assert proc.returncode == 0 and eventbridge.requests == [] and asg.calls == []
@@ -251,10 +248,12 @@ def test_watch_fetches_its_s3_script_when_termination_starts(pyz, asg, eventbrid
     try:
         proc = start_watch(pyz, asg, eventbridge, imds, "--hook", "drain", "--on-terminate",
                            "s3://ops/on-terminate.sh", *extra, s3_url=bucket.url)
-        # Changed in the bucket after the watch started: the version fetched at termination
-        # is the one that runs (the seed's daemon works this way).
-        later(0.3, lambda: bucket.objects.__setitem__(("ops", "on-terminate.sh"), script))
-        later(0.8, lambda: imds.paths.__setitem__(TARGET_STATE, "Terminated"))
+        # Changed in the bucket once the watch is polling: the version fetched at
+        # termination is the one that runs (the seed's daemon works this way).
+        wait_until(lambda: any(r.path.endswith(TARGET_STATE) for r in imds.requests),
+                   "the watch's first poll")
+        bucket.objects[("ops", "on-terminate.sh")] = script
+        imds.paths[TARGET_STATE] = "Terminated"
         out, err = proc.communicate(timeout=60)
     finally:
         imds.stop()

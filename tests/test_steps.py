@@ -11,7 +11,7 @@ import time
 import pytest
 
 import standins
-from conftest import base_env, run_pyz
+from conftest import base_env, run_pyz, wait_until
 from test_e2e import ENV_KEYS, INSTANCE
 
 PY = sys.executable
@@ -128,9 +128,7 @@ def test_sigterm_to_bosky_reaches_the_command(pyz, eventbridge, tmp_path):
     proc = subprocess.Popen([PY, pyz, "run", "--instance-id", INSTANCE, "--", PY, "-c", script],
                             env=env_for(eventbridge), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 20
-    while not ready.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(ready.exists, "the command to start")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 5 and got.read_text() == "term"
     assert by_status(eventbridge, "fail")[0]["ExitCode"] == 5
@@ -301,9 +299,7 @@ def test_a_background_writer_neither_holds_the_step_nor_loses_its_output(pyz, ev
     assert elapsed < 4, elapsed  # the writer runs for 6 s more
     [done] = by_status(eventbridge, "pass")
     assert done["OutputTail"].startswith("started\nparent done\n")
-    deadline = time.monotonic() + 15
-    while b"late" not in out.read_bytes() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: b"late" in out.read_bytes(), "the background writer's last line")
     assert out.read_bytes().endswith(b"tick\nlate\n")  # the writer lived and was heard
     assert out.read_bytes().count(b"tick") == 60  # nothing lost at the hand-over
 
@@ -329,9 +325,7 @@ def test_sigterm_after_the_command_exits_ends_bosky_and_spools_the_finish(pyz, e
     proc = subprocess.Popen([PY, pyz, "run", "--instance-id", INSTANCE, "--timeout", "30",
                              "--", "true"], env=env_for(eventbridge), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 20
-    while len(eventbridge.requests) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)  # the start and the finish are both in flight
+    wait_until(lambda: len(eventbridge.requests) >= 2, "the start and the finish in flight")
     time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
     started = time.monotonic()
